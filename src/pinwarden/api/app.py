@@ -1,0 +1,133 @@
+"""The application factory: explicit arguments, no globals."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import uuid4
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from pinwarden.api.params import P, parse, query_to_raw
+from pinwarden.service.auth import authenticate
+from pinwarden.service.deps import Deps
+from pinwarden.service.errors import ServiceError
+
+log = logging.getLogger("pinwarden.api")
+
+MAX_BODY_BYTES = 1024 * 1024
+Handler = Callable[[Deps, str, dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One Seam route: `handler(deps, workspace_id, params) -> body` (without `ok`)."""
+
+    path: str
+    methods: tuple[str, ...]
+    params: tuple[P, ...]
+    handler: Handler
+
+
+def json_response(body: dict[str, Any], status: int = 200) -> Response:
+    return Response(
+        orjson.dumps(body),
+        status_code=status,
+        media_type="application/json",
+        headers={"seam-request-id": str(uuid4())},
+    )
+
+
+def error_response(err: ServiceError) -> Response:
+    return json_response(err.body(), err.status)
+
+
+async def read_raw(request: Request, route: Route) -> tuple[dict[str, Any], bool]:
+    """Parameters from the query string (GET/DELETE) or the JSON body; a GET may carry a body."""
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise ServiceError(
+            "invalid_input", f"the request body is larger than {MAX_BODY_BYTES} bytes", 413
+        )
+    if body.strip():
+        content_type = request.headers.get("content-type", "")
+        if "json" not in content_type:
+            raise ServiceError(
+                "invalid_content_type", "send the body as JSON with Content-Type: application/json"
+            )
+        try:
+            raw = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise ServiceError("invalid_input", f"the body is not valid JSON: {exc}") from None
+        if not isinstance(raw, dict):
+            raise ServiceError("invalid_input", "the JSON body must be an object")
+        return raw, False
+    return query_to_raw(request.query_params.multi_items(), route.params), True
+
+
+def make_endpoint(route: Route, deps: Deps) -> Callable[[Request], Any]:
+    async def endpoint(request: Request) -> Response:
+        try:
+            workspace_id = authenticate(deps, request.headers.get("authorization"))
+            raw, from_query = await read_raw(request, route)
+            params = parse(route.params, raw, from_query)
+            body = await run_in_threadpool(route.handler, deps, workspace_id, params)
+        except ServiceError as err:
+            return error_response(err)
+        body["ok"] = True
+        return json_response(body)
+
+    endpoint.__name__ = route.path.strip("/").replace("/", "_")
+    return endpoint
+
+
+def create_app(
+    deps: Deps, routes: list[Route], extra: list[Callable[[FastAPI], None]] = ()
+) -> FastAPI:  # type: ignore[assignment]
+    app = FastAPI(title="pinwarden", docs_url=None, redoc_url=None, openapi_url=None)
+    for route in routes:
+        app.add_api_route(
+            route.path,
+            make_endpoint(route, deps),
+            methods=list(route.methods),
+            include_in_schema=False,
+        )
+
+    @app.get("/health")
+    async def health() -> Response:
+        return json_response({"ok": True})
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 405:
+            allowed = exc.headers.get("Allow", "") if exc.headers else ""
+            return error_response(
+                ServiceError("method_not_allowed", f"only {allowed} accepted", 405)
+            )
+        if exc.status_code == 404:
+            return error_response(ServiceError("not_found", f"no route {request.url.path}", 404))
+        return error_response(ServiceError("http_error", str(exc.detail), exc.status_code))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        return error_response(ServiceError("invalid_input", "the request is not valid"))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s", request.url.path)
+        return error_response(
+            ServiceError(
+                "internal_server_error", "an unexpected error occurred; it was logged", 500
+            )
+        )
+
+    for install in extra:
+        install(app)
+    return app

@@ -1,0 +1,154 @@
+"""The `pinwarden` command."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from pinwarden.engine.clock import SystemClock
+from pinwarden.server import Settings, build
+from pinwarden.service import auth
+from pinwarden.service.deps import Deps
+from pinwarden.service.sandbox import seed_sandbox_devices
+from pinwarden.store.db import UnmigratedDatabase
+from pinwarden.store.store import Store
+
+app = typer.Typer(
+    help="pinwarden: smart-lock access codes, on the lock in time.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database schema.")
+workspace_app = typer.Typer(help="Workspaces.")
+key_app = typer.Typer(help="API keys.")
+app.add_typer(db_app, name="db")
+app.add_typer(workspace_app, name="workspace")
+app.add_typer(key_app, name="api-key")
+console = Console()
+
+DataDir = Annotated[
+    Path,
+    typer.Option(
+        "--data-dir",
+        envvar="PINWARDEN_DATA_DIR",
+        help="Where the SQLite database and demo.json live.",
+    ),
+]
+
+
+def _store(data_dir: Path) -> Store:
+    return Store(Settings(data_dir=data_dir).url())
+
+
+@db_app.command("upgrade")
+def db_upgrade(data_dir: DataDir = Path(".pinwarden")) -> None:
+    """Bring the database schema up to date."""
+    store = _store(data_dir)
+    store.upgrade()
+    console.print(f"[green]database is up to date[/green] ({store.url.split('@')[-1]})")
+
+
+@workspace_app.command("create")
+def workspace_create(
+    name: str,
+    data_dir: DataDir = Path(".pinwarden"),
+    sandbox_devices: bool = typer.Option(False, help="Add one sandbox lock per brand."),
+) -> None:
+    """Create a workspace and print its id and a first API key."""
+    deps = _deps(data_dir)
+    workspace_id = auth.create_workspace(deps, name)
+    key = auth.create_api_key(deps, workspace_id)
+    if sandbox_devices:
+        seed_sandbox_devices(deps, workspace_id)
+    console.print_json(json.dumps({"workspace_id": workspace_id, "api_key": key.token}))
+
+
+@key_app.command("create")
+def api_key_create(
+    workspace_id: str, name: str = "default", data_dir: DataDir = Path(".pinwarden")
+) -> None:
+    """Create an API key for a workspace. It is shown once; only its hash is stored."""
+    key = auth.create_api_key(_deps(data_dir), workspace_id, name)
+    console.print_json(json.dumps({"api_key_id": key.api_key_id, "api_key": key.token}))
+
+
+def _deps(data_dir: Path) -> Deps:
+    store = _store(data_dir)
+    _require(store)
+    return Deps(store=store, clock=SystemClock())
+
+
+def _require(store: Store) -> None:
+    try:
+        store.require_migrated()
+    except UnmigratedDatabase as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _demo(runtime_deps: Deps, data_dir: Path, host: str, port: int) -> dict[str, object]:
+    demo_file = data_dir / "demo.json"
+    if demo_file.exists():
+        saved = json.loads(demo_file.read_text())
+        if saved.get("workspace_id"):
+            return saved
+    workspace_id = auth.create_workspace(runtime_deps, "Demo")
+    key = auth.create_api_key(runtime_deps, workspace_id, "demo")
+    device_ids = seed_sandbox_devices(runtime_deps, workspace_id)
+    endpoint = f"http://{host}:{port}"
+    facts: dict[str, object] = {
+        "endpoint": endpoint,
+        "api_key": key.token,
+        "workspace_id": workspace_id,
+        "console_url": f"{endpoint}/console",
+        "devices": device_ids,
+    }
+    demo_file.write_text(json.dumps(facts, indent=2))
+    return facts
+
+
+@app.command()
+def serve(
+    data_dir: DataDir = Path(".pinwarden"),
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    demo: bool = typer.Option(False, help="Create a demo workspace with sandbox locks."),
+    virtual_clock: bool = typer.Option(False, help="Time moves only through /sandbox/clock/*."),
+) -> None:
+    """Run the API, console and engine in one process (SQLite by default)."""
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings(data_dir=data_dir, virtual_clock=virtual_clock)
+    store = Store(settings.url())
+    if demo and settings.database_url is None:
+        store.upgrade()  # the demo is zero-setup: its own fresh SQLite file
+    _require(store)
+    runtime = build(store, virtual_clock=virtual_clock)
+    if demo:
+        facts = _demo(runtime.deps, data_dir, host, port)
+        console.print_json(json.dumps(facts))
+        console.print(f"[bold]API key:[/bold] {facts['api_key']}")
+        console.print(f"[bold]Console:[/bold] {facts['console_url']}")
+        console.print(f"[dim]also written to {data_dir / 'demo.json'}[/dim]")
+    runtime.runner.start()  # type: ignore[attr-defined]
+    try:
+        uvicorn.run(runtime.app, host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        runtime.close()
+
+
+def main() -> None:
+    try:
+        app()
+    except UnmigratedDatabase as exc:
+        console.print(f"[red]{exc}[/red]")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

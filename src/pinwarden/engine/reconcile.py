@@ -1,0 +1,247 @@
+"""reconcile_device: observe -> plan -> act -> record, for one lock. Level-triggered.
+
+Everything it needs is in the store (desired codes, last observation, the last PIN written to
+each slot, retry counters, issues), so killing the process at any point and running it again
+converges: a write is recorded as an intent in `slot_writes` before it is sent, so a crash
+between the write and its record cannot turn our own code into an "unmanaged" one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Row, select, update
+
+from pinwarden.catalog.brands import brand_profile
+from pinwarden.domain.model import CodeStatus, Issue, Observation, Window
+from pinwarden.engine import records
+from pinwarden.planner.plan import plan
+from pinwarden.planner.types import (
+    CodeState,
+    DeviceState,
+    Plan,
+    Policy,
+    RemoveCode,
+    SetCode,
+    SlotWrite,
+)
+from pinwarden.providers.base import DeviceUnreachable, Outcome, Provider, WriteResult
+from pinwarden.providers.sandbox import SandboxLock
+from pinwarden.service import backups
+from pinwarden.service.deps import Deps
+from pinwarden.service.devices import capabilities
+from pinwarden.service.wire import issue_from_wire
+from pinwarden.store.schema import access_codes, devices, sandbox_locks, slot_writes, workspaces
+
+log = logging.getLogger("pinwarden.engine")
+
+_MAX_PASSES = 3
+
+
+@dataclass
+class Snapshot:
+    device: Row[Any]
+    policy: Policy
+    state: DeviceState
+    codes: list[CodeState]
+    writes: dict[int, SlotWrite]
+
+
+def backoff(policy: Policy, attempts: int, key: str) -> timedelta:
+    """Exponential backoff with a ceiling and +-20 % jitter that is deterministic per key."""
+    base = policy.retry_base.total_seconds() * (2 ** max(attempts - 1, 0))
+    capped = min(base, policy.retry_max.total_seconds())
+    spread = int(hashlib.sha256(f"{key}:{attempts}".encode()).hexdigest()[:4], 16) / 0xFFFF
+    return timedelta(seconds=capped * (0.8 + 0.4 * spread))
+
+
+def _code_state(row: Row[Any]) -> CodeState:
+    return CodeState(
+        access_code_id=row.access_code_id,
+        code=row.code,
+        name=row.name,
+        window=Window(row.starts_at, row.ends_at),
+        created_at=row.created_at,
+        is_managed=bool(row.is_managed),
+        is_backup=bool(row.is_backup),
+        deleting=row.delete_requested_at is not None,
+        allow_external_modification=bool(row.allow_external_modification),
+        prefer_native_scheduling=bool(row.prefer_native_scheduling),
+        code_generated=bool(row.code_generated),
+        status=CodeStatus(row.status),
+        slot=row.slot,
+        written_at=row.written_at,
+        confirmed_at=row.confirmed_at,
+        attempts=row.attempts,
+        retry_at=row.retry_at,
+        is_scheduled_on_device=bool(row.is_scheduled_on_device),
+        pulled_backup_access_code_id=row.pulled_backup_access_code_id,
+        issues=tuple(issue_from_wire(i) for i in [*row.errors, *row.warnings]),
+        failure=issue_from_wire(row.failure) if row.failure else None,
+    )
+
+
+class Engine:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def reconcile_device(self, device_id: str) -> datetime | None:
+        """Make one lock match its desired codes as far as it can now; returns the next wake."""
+        now = self.deps.clock.now()
+        with self.deps.store.begin() as conn:
+            device = conn.execute(select(devices).where(devices.c.device_id == device_id)).first()
+            if device is None or device.removed_at is not None:
+                return None
+            backups.refill_pool(self.deps, conn, device, now)
+        result: Plan | None = None
+        for _ in range(_MAX_PASSES):
+            snap = self._snapshot(device_id)
+            provider = self._provider(snap.device)
+            observation = self._observe(snap, provider, now)
+            snap = self._snapshot(device_id)
+            result = plan(snap.state, snap.codes, snap.writes, observation, now, snap.policy)
+            records.apply_plan(self.deps, snap.device, result, now)
+            if not result.operations:
+                break
+            self._act(snap, provider, result, now)
+        wake = result.next_wake_at if result else None
+        self._set_wake(device_id, wake, now)
+        return wake
+
+    def _snapshot(self, device_id: str) -> Snapshot:
+        with self.deps.store.read() as conn:
+            device = conn.execute(select(devices).where(devices.c.device_id == device_id)).one()
+            ws_policy = conn.execute(
+                select(workspaces.c.policy).where(workspaces.c.workspace_id == device.workspace_id)
+            ).scalar_one()
+            rows = conn.execute(
+                select(access_codes)
+                .where(access_codes.c.device_id == device_id)
+                .order_by(access_codes.c.seq)
+            ).all()
+            writes = {
+                w.slot: SlotWrite(w.slot, w.code, w.name, w.access_code_id, w.written_at)
+                for w in conn.execute(
+                    select(slot_writes).where(slot_writes.c.device_id == device_id)
+                )
+            }
+        policy = Policy.from_mapping({**ws_policy, **device.policy})
+        profile = brand_profile(device.brand)
+        state = DeviceState(
+            device_id=device_id,
+            capabilities=capabilities(device),
+            brand_errors={
+                k: getattr(profile.errors, k) for k in profile.errors.__dataclass_fields__
+            },
+            failure_count=device.failure_count,
+            retry_at=device.retry_at,
+            unreachable_code=None if device.online else "device_offline",
+            third_party_detected=any(
+                w.get("warning_code") == "third_party_integration_detected" for w in device.warnings
+            ),
+            issues=tuple(issue_from_wire(i) for i in [*device.errors, *device.warnings]),
+        )
+        return Snapshot(device, policy, state, [_code_state(r) for r in rows], writes)
+
+    # -- providers ---------------------------------------------------------------------------
+
+    def _provider(self, device: Row[Any]) -> Provider:
+        if device.provider != "sandbox":
+            raise NotImplementedError(f"provider {device.provider!r} is not available here")
+        with self.deps.store.read() as conn:
+            state = conn.execute(
+                select(sandbox_locks.c.state).where(sandbox_locks.c.device_id == device.device_id)
+            ).scalar_one()
+        return SandboxLock(device.brand, state)
+
+    def _save_provider(self, conn: Connection, device_id: str, provider: Provider) -> None:
+        if isinstance(provider, SandboxLock):
+            conn.execute(
+                update(sandbox_locks)
+                .where(sandbox_locks.c.device_id == device_id)
+                .values(state=provider.state)
+            )
+
+    def _observe(self, snap: Snapshot, provider: Provider, now: datetime) -> Observation | None:
+        try:
+            observation = provider.read_codes(now)
+        except DeviceUnreachable as exc:
+            with self.deps.store.begin() as conn:
+                self._save_provider(conn, snap.device.device_id, provider)
+                records.device_unreachable(
+                    conn,
+                    snap,
+                    exc.issue_code,
+                    exc.message,
+                    now,
+                    backoff(snap.policy, snap.device.failure_count + 1, snap.device.device_id),
+                )
+            return None
+        with self.deps.store.begin() as conn:
+            self._save_provider(conn, snap.device.device_id, provider)
+            records.device_reachable(conn, snap.device, now)
+        return observation
+
+    def _act(self, snap: Snapshot, provider: Provider, result: Plan, now: datetime) -> None:
+        for op in result.operations:
+            if isinstance(op, SetCode):
+                # Write-ahead: the intent is durable before the lock is touched.
+                with self.deps.store.begin() as conn:
+                    records.intend_write(conn, snap.device.device_id, op, now)
+                outcome = provider.set_code(
+                    now, op.slot, op.code, op.name, op.starts_at, op.ends_at
+                )
+            else:
+                outcome = provider.remove_code(now, op.slot)
+            with self.deps.store.begin() as conn:
+                self._save_provider(conn, snap.device.device_id, provider)
+                self._record(conn, snap, op, outcome, now)
+            if outcome.outcome == Outcome.UNREACHABLE:
+                break
+
+    def _record(
+        self,
+        conn: Connection,
+        snap: Snapshot,
+        op: SetCode | RemoveCode,
+        outcome: WriteResult,
+        now: datetime,
+    ) -> None:
+        code = next((c for c in snap.codes if c.access_code_id == op.access_code_id), None)
+        attempts = (code.attempts if code else 0) + 1
+        key = op.access_code_id or f"{snap.device.device_id}:{op.slot}"
+        if outcome.outcome == Outcome.UNREACHABLE:
+            records.device_unreachable(
+                conn,
+                snap,
+                outcome.issue_code or "device_offline",
+                outcome.message,
+                now,
+                backoff(snap.policy, snap.device.failure_count + 1, snap.device.device_id),
+                write_failed=op.access_code_id,
+                write_issue=outcome.issue_code,
+            )
+        elif outcome.outcome == Outcome.REJECTED:
+            wait = (
+                snap.policy.retry_max if outcome.terminal else backoff(snap.policy, attempts, key)
+            )
+            records.write_rejected(conn, op, outcome, attempts, now + wait, now)
+        else:
+            records.write_accepted(conn, snap.device.device_id, op, outcome, now)
+
+    def _set_wake(self, device_id: str, wake: datetime | None, now: datetime) -> None:
+        if wake is not None and wake <= now:
+            wake = now + timedelta(seconds=1)
+        with self.deps.store.begin() as conn:
+            conn.execute(
+                update(devices).where(devices.c.device_id == device_id).values(next_wake_at=wake)
+            )
+
+
+__all__ = ["Engine", "backoff", "Issue"]

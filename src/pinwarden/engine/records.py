@@ -1,0 +1,246 @@
+"""Recording what the engine learned and did, each in one transaction with its events."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Row, delete, select, update
+
+from pinwarden.catalog.issues import issue_type
+from pinwarden.domain.codes import generate_code
+from pinwarden.planner.issues import make
+from pinwarden.planner.types import CodeChange, Plan, RemoveCode, SetCode
+from pinwarden.providers.base import WriteResult
+from pinwarden.service import events
+from pinwarden.service.access_codes import forget
+from pinwarden.service.deps import Deps
+from pinwarden.service.devices import capabilities
+from pinwarden.service.unmanaged import record_unmanaged
+from pinwarden.service.wire import issue_to_wire
+from pinwarden.store.schema import access_codes, devices, slot_writes
+
+if TYPE_CHECKING:
+    from pinwarden.engine.reconcile import Snapshot
+
+
+def _split(issues: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    wired = [issue_to_wire(i) for i in issues]
+    return [w for w in wired if "error_code" in w], [w for w in wired if "warning_code" in w]
+
+
+def apply_plan(deps: Deps, device: Row[Any], result: Plan, now: datetime) -> None:
+    with deps.store.begin() as conn:
+        device = conn.execute(select(devices).where(devices.c.device_id == device.device_id)).one()
+        errors, warnings = _split(result.device_issues)
+        if (errors, warnings) != (list(device.errors), list(device.warnings)):
+            conn.execute(
+                update(devices)
+                .where(devices.c.device_id == device.device_id)
+                .values(errors=errors, warnings=warnings)
+            )
+        for event in result.events:
+            events.record(
+                conn,
+                device.workspace_id,
+                event.event_type,
+                now,
+                device=device,
+                access_code_id=event.access_code_id,
+                **dict(event.payload),
+            )
+        for change in result.changes:
+            _apply_change(deps, conn, device, change, now)
+        for slot, code, name in result.new_unmanaged:
+            record_unmanaged(conn, device, slot, code, name, now)
+
+
+def _apply_change(
+    deps: Deps, conn: Connection, device: Row[Any], change: CodeChange, now: datetime
+) -> None:
+    where = access_codes.c.access_code_id == change.access_code_id
+    if change.forget:
+        forget(conn, change.access_code_id)
+        conn.execute(
+            delete(slot_writes).where(slot_writes.c.access_code_id == change.access_code_id)
+        )
+        return
+    values: dict[str, Any] = {}
+    if change.status is not None:
+        values["status"] = change.status.value
+    if change.slot is not None:
+        values["slot"] = change.slot
+    if change.clear_slot:
+        values["slot"] = None
+    if change.confirmed_at is not None:
+        values["confirmed_at"] = change.confirmed_at
+    if change.is_scheduled_on_device is not None:
+        values["is_scheduled_on_device"] = change.is_scheduled_on_device
+    if change.issues is not None:
+        values["errors"], values["warnings"] = _split(change.issues)
+    if change.pending_mutations is not None:
+        values["pending_mutations"] = [dict(m) for m in change.pending_mutations]
+    if change.clear_failure:
+        values.update(failure=None, attempts=0, retry_at=None)
+    if change.regenerate_code:
+        values.update(_new_pin(deps, conn, device, change.access_code_id, now))
+    if values:
+        conn.execute(update(access_codes).where(where).values(values))
+
+
+def _new_pin(
+    deps: Deps, conn: Connection, device: Row[Any], access_code_id: str, now: datetime
+) -> dict[str, Any]:
+    """A PIN pinwarden generated broke a rule of the lock: pick a compliant one (automatic)."""
+    row = conn.execute(
+        select(access_codes).where(access_codes.c.access_code_id == access_code_id)
+    ).one()
+    taken = {
+        r.code
+        for r in conn.execute(
+            select(access_codes.c.code).where(access_codes.c.device_id == device.device_id)
+        )
+    }
+    code = generate_code(capabilities(device), deps.rng, avoid=taken)
+    events.record(
+        conn,
+        device.workspace_id,
+        "access_code.changed",
+        now,
+        device=device,
+        access_code_id=access_code_id,
+        change_reason="regenerated a PIN the lock refused",
+        changed_properties=[{"property": "code", "from": row.code, "to": code}],
+    )
+    return {"code": code, "failure": None, "attempts": 0, "retry_at": None, "confirmed_at": None}
+
+
+def device_reachable(conn: Connection, device: Row[Any], now: datetime) -> None:
+    if device.online and device.failure_count == 0 and device.retry_at is None:
+        conn.execute(
+            update(devices)
+            .where(devices.c.device_id == device.device_id)
+            .values(last_observed_at=now)
+        )
+        return
+    conn.execute(
+        update(devices)
+        .where(devices.c.device_id == device.device_id)
+        .values(online=True, failure_count=0, retry_at=None, last_observed_at=now)
+    )
+    if not device.online:
+        events.record(conn, device.workspace_id, "device.connected", now, device=device)
+
+
+def device_unreachable(
+    conn: Connection,
+    snap: Snapshot,
+    issue_code: str,
+    message: str,
+    now: datetime,
+    wait: timedelta,
+    *,
+    write_failed: str | None = None,
+    write_issue: str | None = None,
+) -> None:
+    device = conn.execute(select(devices).where(devices.c.device_id == snap.device.device_id)).one()
+    failures = device.failure_count + 1
+    if failures >= snap.policy.breaker_threshold:
+        wait = max(wait, snap.policy.breaker_pause)
+    conn.execute(
+        update(devices)
+        .where(devices.c.device_id == device.device_id)
+        .values(online=False, failure_count=failures, retry_at=now + wait)
+    )
+    if device.online:
+        events.record(
+            conn,
+            device.workspace_id,
+            "device.disconnected",
+            now,
+            device=device,
+            error_code=issue_code,
+        )
+    if write_failed and write_issue and issue_type(write_issue).scope == "access_code":
+        conn.execute(
+            update(access_codes)
+            .where(access_codes.c.access_code_id == write_failed)
+            .values(failure=issue_to_wire(make(write_issue, now, message or None)))
+        )
+
+
+def intend_write(conn: Connection, device_id: str, op: SetCode, now: datetime) -> None:
+    conn.execute(
+        delete(slot_writes).where(
+            slot_writes.c.device_id == device_id, slot_writes.c.slot == op.slot
+        )
+    )
+    conn.execute(
+        slot_writes.insert().values(
+            device_id=device_id,
+            slot=op.slot,
+            code=op.code,
+            name=op.name,
+            access_code_id=op.access_code_id,
+            written_at=now,
+        )
+    )
+    conn.execute(
+        update(access_codes)
+        .where(access_codes.c.access_code_id == op.access_code_id)
+        .values(slot=op.slot, written_at=now)
+    )
+
+
+def write_accepted(
+    conn: Connection, device_id: str, op: SetCode | RemoveCode, outcome: WriteResult, now: datetime
+) -> None:
+    if isinstance(op, RemoveCode):
+        conn.execute(
+            delete(slot_writes).where(
+                slot_writes.c.device_id == device_id, slot_writes.c.slot == op.slot
+            )
+        )
+        if op.access_code_id:
+            conn.execute(
+                update(access_codes)
+                .where(access_codes.c.access_code_id == op.access_code_id)
+                .values(written_at=now)
+            )
+        return
+    if outcome.assigned_code is not None:
+        conn.execute(
+            update(slot_writes)
+            .where(slot_writes.c.device_id == device_id, slot_writes.c.slot == op.slot)
+            .values(code=outcome.assigned_code)
+        )
+        conn.execute(
+            update(access_codes)
+            .where(access_codes.c.access_code_id == op.access_code_id)
+            .values(code=outcome.assigned_code)
+        )
+
+
+def write_rejected(
+    conn: Connection,
+    op: SetCode | RemoveCode,
+    outcome: WriteResult,
+    attempts: int,
+    retry_at: datetime,
+    now: datetime,
+) -> None:
+    if op.access_code_id is None:
+        return
+    issue = make(outcome.issue_code or "failed_to_set_on_device", now, outcome.message or None)
+    values: dict[str, Any] = {
+        "failure": issue_to_wire(issue),
+        "attempts": attempts,
+        "retry_at": retry_at,
+    }
+    if isinstance(op, SetCode):
+        values["written_at"] = None
+    conn.execute(
+        update(access_codes)
+        .where(access_codes.c.access_code_id == op.access_code_id)
+        .values(values)
+    )

@@ -1,0 +1,132 @@
+"""Who runs `reconcile_device` when. Triggers carry only a device id; duplicates collapse.
+
+- `EmbeddedRunner`: one background thread in the server process (SQLite default).
+- `ManualRunner`: records requests; tests and the simulator call `run_due()` themselves.
+- `ProcrastinateRunner` (engine/distributed.py): procrastinate workers on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from pinwarden.engine.clock import Clock, VirtualClock
+from pinwarden.store.schema import devices
+from pinwarden.store.store import Store
+
+log = logging.getLogger("pinwarden.engine")
+
+Reconcile = Callable[[str], None]
+
+
+class ManualRunner:
+    """Collects requests; `run_due` reconciles requested and due devices, in time order."""
+
+    def __init__(self, store: Store, clock: Clock, reconcile: Reconcile) -> None:
+        self.store = store
+        self.clock = clock
+        self.reconcile = reconcile
+        self.requested: dict[str, None] = {}
+        self._lock = threading.RLock()
+
+    def request_reconcile(self, device_id: str) -> None:
+        self.requested[device_id] = None
+
+    def _due(self, until: datetime) -> list[tuple[datetime, str]]:
+        with self.store.read() as conn:
+            rows = conn.execute(
+                select(devices.c.device_id, devices.c.next_wake_at)
+                .where(devices.c.next_wake_at <= until, devices.c.removed_at.is_(None))
+                .order_by(devices.c.next_wake_at)
+            ).all()
+        return [(r.next_wake_at, r.device_id) for r in rows]
+
+    def _run(self, device_id: str) -> None:
+        try:
+            self.reconcile(device_id)
+        except Exception:
+            # A failure is recorded by reconcile itself; this keeps one bad lock from stopping
+            # the others.
+            log.exception("reconcile of device %s failed", device_id)
+
+    def drain_requests(self) -> int:
+        done = 0
+        with self._lock:
+            while self.requested:
+                device_id = next(iter(self.requested))
+                del self.requested[device_id]
+                self._run(device_id)
+                done += 1
+        return done
+
+    def run_due(self) -> int:
+        """Reconcile every requested device and every device whose wake time has come."""
+        with self._lock:
+            done = self.drain_requests()
+            for _, device_id in self._due(self.clock.now()):
+                self._run(device_id)
+                done += 1
+            return done
+
+    def advance_to(self, target: datetime) -> None:
+        """Virtual clock only: step through every wake time up to `target`, in order."""
+        if not isinstance(self.clock, VirtualClock):
+            raise TypeError("advance_to needs a virtual clock")
+        with self._lock:
+            self.drain_requests()
+            for _ in range(1_000_000):
+                due = self._due(target)
+                if not due:
+                    break
+                moment = max(due[0][0], self.clock.now())
+                self.clock.set(moment)
+                for when, device_id in due:
+                    if when <= moment:
+                        self._run(device_id)
+                self.drain_requests()
+            self.clock.set(max(target, self.clock.now()))
+            self.run_due()
+
+
+class EmbeddedRunner(ManualRunner):
+    """ManualRunner driven by a background thread: requests run at once, wake times on time."""
+
+    def __init__(
+        self, store: Store, clock: Clock, reconcile: Reconcile, poll_seconds: float = 1.0
+    ) -> None:
+        super().__init__(store, clock, reconcile)
+        self.poll_seconds = poll_seconds
+        self._wakeup = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def request_reconcile(self, device_id: str) -> None:
+        self.requested[device_id] = None
+        self._wakeup.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="pinwarden-engine", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wakeup.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_due()
+            except Exception:
+                log.exception("engine sweep failed; retrying")
+            self._wakeup.wait(self.poll_seconds)
+            self._wakeup.clear()
+
+
+def wake_after(now: datetime, seconds: float) -> datetime:
+    return now + timedelta(seconds=seconds)

@@ -1,0 +1,263 @@
+"""Which issues a code carries, built fresh on every plan; `created_at` survives re-planning."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from pinwarden.catalog.issues import issue_type
+from pinwarden.domain.model import CodeStatus, Issue, ObservedSlot
+from pinwarden.planner.types import CodeState, DeviceState, PlannedEvent, Policy
+
+# Raising one of these emits the event on the right.
+_EVENTS = {
+    "failed_to_set_on_device": "access_code.failed_to_set_on_device",
+    "delay_in_setting_on_device": "access_code.delay_in_setting_on_device",
+    "august_device_programming_delay": "access_code.delay_in_setting_on_device",
+    "failed_to_remove_from_device": "access_code.failed_to_remove_from_device",
+    "kwikset_unable_to_confirm_deletion": "access_code.failed_to_remove_from_device",
+    "delay_in_removing_from_device": "access_code.delay_in_removing_from_device",
+}
+
+
+def make(code: str, now: datetime, message: str | None = None, **extra: Any) -> Issue:
+    t = issue_type(code)
+    return Issue(code, t.kind, message or t.message, now, extra)
+
+
+def brand_code(device: DeviceState, kind: str, fallback: str) -> str:
+    return device.brand_errors.get(kind) or fallback
+
+
+def keep(
+    c: CodeState, found: Iterable[Issue], now: datetime, *, in_sync: bool = False
+) -> tuple[Issue, ...]:
+    """The code's issues: what was found now, the lock's last refusal unless the code is now on
+    the lock, and the standing warnings; an issue already present keeps its `created_at`."""
+    wanted: list[Issue] = list(found)
+    if c.failure is not None and not in_sync:
+        wanted.append(c.failure)
+    if c.pulled_backup_access_code_id:
+        wanted.append(
+            make(
+                "using_backup_access_code",
+                now,
+                f"Backup code {c.pulled_backup_access_code_id} stands in for this code.",
+            )
+        )
+    if c.deleting:
+        wanted.append(make("being_deleted", now))
+    before = {i.code: i for i in c.issues}
+    out: dict[str, Issue] = {}
+    for issue in wanted:
+        if issue.code in out:
+            continue
+        old = before.get(issue.code)
+        out[issue.code] = (
+            issue
+            if old is None
+            else Issue(issue.code, issue.kind, issue.message, old.created_at, issue.extra)
+        )
+    return tuple(out.values())
+
+
+def raise_events(c: CodeState, issues: Iterable[Issue]) -> list[PlannedEvent]:
+    """Events for issues that were not on the code before."""
+    before = {i.code for i in c.issues}
+    events = []
+    for issue in issues:
+        if issue.code in before:
+            continue
+        if issue.code in ("code_modified_external_to_seam", "external_modification_in_effect"):
+            removed = issue.extra.get("change_type") == "removed"
+            kind = "deleted_external_to_seam" if removed else "modified_external_to_seam"
+            events.append(PlannedEvent(f"access_code.{kind}", c.access_code_id))
+        elif issue.code in _EVENTS:
+            events.append(PlannedEvent(_EVENTS[issue.code], c.access_code_id, _issue_fields(issue)))
+    return events
+
+
+def _issue_fields(issue: Issue) -> Mapping[str, Any]:
+    key = "error_code" if issue.kind == "error" else "warning_code"
+    body = {key: issue.code, "message": issue.message, "created_at": issue.created_at.isoformat()}
+    return {
+        "access_code_errors": [body] if issue.kind == "error" else [],
+        "access_code_warnings": [body] if issue.kind == "warning" else [],
+        "device_errors": [],
+        "device_warnings": [],
+        "connected_account_errors": [],
+        "connected_account_warnings": [],
+    }
+
+
+def offline_issues(device: DeviceState, c: CodeState, now: datetime) -> list[Issue]:
+    """A code still to be programmed on an unreachable lock gets the brand's offline warning."""
+    if device.unreachable_code is None or c.status == CodeStatus.SET:
+        return []
+    code = brand_code(device, "offline", "device_offline")
+    if issue_type(code).scope != "access_code":
+        return []
+    return [make(code, now)]
+
+
+def escalate(
+    device: DeviceState,
+    c: CodeState,
+    issues: tuple[Issue, ...],
+    now: datetime,
+    *,
+    _in_sync_assumed: bool = False,
+) -> tuple[Issue, ...]:
+    """A time-bound code not on the lock at `starts_at` fails, naming what is known."""
+    start = c.window.starts_at
+    if _in_sync_assumed or start is None or now < start or c.deleting:
+        return issues
+    if any(i.code == "failed_to_set_on_device" for i in issues):
+        return issues
+    reasons = "; ".join(i.message for i in issues if i.code != "using_backup_access_code")
+    message = "The code was not on the lock when it was due to start" + (
+        f": {reasons}" if reasons else "; pinwarden keeps trying."
+    )
+    previous = {i.code: i for i in c.issues}.get("failed_to_set_on_device")
+    when = previous.created_at if previous else now
+    return (*issues, Issue("failed_to_set_on_device", "error", message, when))
+
+
+def removal_issues(device: DeviceState, c: CodeState, now: datetime, policy: Policy) -> list[Issue]:
+    """A removal the lock acknowledged but does not show after the grace window."""
+    if c.written_at is None or c.status != CodeStatus.REMOVING:
+        return []
+    waited = now - c.written_at
+    if waited.total_seconds() <= device.capabilities.confirm_grace_seconds:
+        return []
+    unconfirmed = brand_code(device, "unconfirmed_removal", "failed_to_remove_from_device")
+    if unconfirmed != "failed_to_remove_from_device":
+        return [make(unconfirmed, now)]
+    if waited >= policy.retry_max:
+        return [make("failed_to_remove_from_device", now)]
+    return [make("delay_in_removing_from_device", now)]
+
+
+def unconfirmed_set(device: DeviceState, c: CodeState, now: datetime) -> list[Issue]:
+    unconfirmed = brand_code(device, "unconfirmed_set", "failed_to_set_on_device")
+    if unconfirmed != "failed_to_set_on_device":
+        return [make(unconfirmed, now)]
+    return [make(brand_code(device, "programming_delay", "delay_in_setting_on_device"), now)]
+
+
+def slots_full(device: DeviceState, now: datetime) -> Issue:
+    return make(brand_code(device, "slots_full", "no_space_for_access_code_on_device"), now)
+
+
+def gave_up(device: DeviceState, c: CodeState, now: datetime) -> Issue:
+    code = brand_code(device, "repeated_set_failures", "failed_to_set_on_device")
+    cause = f": {c.failure.message}" if c.failure else ""
+    return make(
+        code,
+        now,
+        f"pinwarden stopped after {c.attempts} failed attempts{cause}. "
+        "Fix the cause, then retry the code.",
+    )
+
+
+_FORMAT_CODES = {"august_lock_bad_access_code_format", "bad_format"}
+_BLOCKING = {
+    "duplicate_code_on_device",
+    "august_device_slots_full",
+    "smartthings_no_free_slots_available",
+    "no_space_for_access_code_on_device",
+    "august_lock_bad_access_code_format",
+}
+
+
+def is_format_issue(issue: Issue) -> bool:
+    return issue.code in _FORMAT_CODES or bool(issue.extra.get("format_rule"))
+
+
+def blocking(found: Iterable[Issue]) -> bool:
+    """Issues that make a write pointless until the code or the lock changes."""
+    return any(i.code in _BLOCKING or is_format_issue(i) for i in found)
+
+
+def needs_new_pin(c: CodeState, found: Iterable[Issue]) -> bool:
+    return c.code_generated and any(
+        is_format_issue(i) or i.code == "duplicate_code_on_device" for i in found
+    )
+
+
+def external_change(
+    obs: Mapping[int, ObservedSlot], c: CodeState, now: datetime, holds: bool
+) -> Issue | None:
+    """A confirmed code that the lock no longer holds, with no write of ours since."""
+    if c.confirmed_at is None or c.slot is None or holds:
+        return None
+    if c.written_at is not None and c.written_at > c.confirmed_at:
+        return None
+    seen = obs.get(c.slot)
+    change = "removed" if seen is None else "modified"
+    code = (
+        "external_modification_in_effect"
+        if c.allow_external_modification
+        else "code_modified_external_to_seam"
+    )
+    message = (
+        "The code was deleted on the lock outside pinwarden"
+        if seen is None
+        else "The code was changed on the lock outside pinwarden"
+    )
+    extra: dict[str, Any] = {"change_type": change}
+    if seen is not None and seen.code is not None:
+        extra["modified_fields"] = [{"field": "code", "from": c.code, "to": seen.code}]
+    return make(
+        code,
+        now,
+        message
+        + (
+            " and is kept as it is."
+            if c.allow_external_modification
+            else "; pinwarden is putting it back."
+        ),
+        **extra,
+    )
+
+
+def deferred(
+    c: CodeState, program_at: datetime | None, now: datetime
+) -> tuple[Mapping[str, Any], ...]:
+    if program_at is None:
+        return ()
+    return (
+        {
+            "mutation_code": "deferring_creation",
+            "created_at": now.isoformat(),
+            "scheduled_at": program_at.isoformat(),
+            "message": "The code will be programmed onto the lock at scheduled_at.",
+        },
+    )
+
+
+def device_issues(device: DeviceState, now: datetime, policy: Policy) -> tuple[Issue, ...]:
+    found: list[Issue] = []
+    if device.unreachable_code is not None:
+        found.append(make("device_offline", now, device.unreachable_message or None))
+    if device.failure_count >= policy.breaker_threshold:
+        found.append(
+            make(
+                "circuit_breaker_open",
+                now,
+                f"pinwarden paused this lock after {device.failure_count} failed attempts in a row "
+                f"({device.unreachable_message or 'the lock did not answer'}). Check the lock's "
+                "connection; pinwarden tries again on its own within "
+                f"{int(policy.breaker_pause.total_seconds() // 60)} minutes, or retry now.",
+            )
+        )
+    if device.third_party_detected:
+        found.append(make("third_party_integration_detected", now))
+    before = {i.code: i for i in device.issues}
+    return tuple(
+        i
+        if i.code not in before
+        else Issue(i.code, i.kind, i.message, before[i.code].created_at, i.extra)
+        for i in found
+    )

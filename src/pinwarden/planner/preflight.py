@@ -1,0 +1,76 @@
+"""Preflight: a dry run of programming a code against the lock's stored model.
+
+It predicts, long before the code is due, what the lock would refuse: a PIN or name breaking
+the lock's rules, a duplicate PIN, no slot free for the code's whole window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from pinwarden.domain.codes import code_violations, name_violations
+from pinwarden.domain.model import Issue, ObservedSlot, Window
+from pinwarden.planner.issues import brand_code, make, slots_full
+from pinwarden.planner.types import CodeState, DeviceState
+
+
+def preflight(
+    device: DeviceState,
+    c: CodeState,
+    codes: Sequence[CodeState],
+    obs: Mapping[int, ObservedSlot],
+    no_room: bool,
+    now: datetime,
+) -> list[Issue]:
+    found: list[Issue] = []
+    caps = device.capabilities
+    rules = code_violations(c.code, caps) if c.code is not None else []
+    rules += name_violations(c.name, caps) if c.name is not None else []
+    if rules:
+        code = brand_code(device, "bad_format", "failed_to_set_on_device")
+        found.append(
+            make(
+                code,
+                now,
+                "The lock would refuse this code: " + "; ".join(rules) + ".",
+                format_rule=True,
+            )
+        )
+    duplicate = _duplicate(c, codes, obs)
+    if duplicate is not None:
+        message, extra = duplicate
+        found.append(make("duplicate_code_on_device", now, message, **extra))
+    if no_room:
+        found.append(slots_full(device, now))
+    return found
+
+
+def _duplicate(
+    c: CodeState, codes: Sequence[CodeState], obs: Mapping[int, ObservedSlot]
+) -> tuple[str, dict[str, str]] | None:
+    """The message and wire fields naming the other code with this PIN, if any."""
+    if c.code is None:
+        return None
+    mine = Window(c.window.starts_at, c.window.ends_at)
+    known_slots: set[int] = set()
+    for other in codes:
+        if other.slot is not None:
+            known_slots.add(other.slot)
+        if other.access_code_id == c.access_code_id or other.code != c.code or other.deleting:
+            continue
+        if not other.is_managed:
+            return (
+                f"An unmanaged code in slot {other.slot} already has this PIN; delete it "
+                "or convert it to a managed code.",
+                {"unmanaged_access_code_id": other.access_code_id},
+            )
+        if other.window.overlaps(mine) and other.slot is not None and other.slot != c.slot:
+            return (
+                "Another managed code on this lock has this PIN at the same time.",
+                {"managed_access_code_id": other.access_code_id},
+            )
+    for slot, seen in obs.items():
+        if slot not in known_slots and slot != c.slot and seen.code == c.code:
+            return f"A code in slot {slot} already has this PIN.", {}
+    return None

@@ -1,0 +1,144 @@
+"""The planner's inputs and outputs: plain frozen values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pinwarden.domain.model import Capabilities, CodeStatus, Issue, Window
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Per workspace, overridable per device."""
+
+    horizon: timedelta = timedelta(days=9)  # program natively scheduled codes this early (P1)
+    deadline: timedelta = timedelta(days=3)  # every problem is on the code by then (P2)
+    jit_lead: timedelta = timedelta(minutes=60)  # just-in-time locks get codes this early
+    retry_base: timedelta = timedelta(seconds=30)
+    retry_max: timedelta = timedelta(minutes=30)
+    breaker_threshold: int = 8  # consecutive device failures before pausing the lock
+    breaker_pause: timedelta = timedelta(hours=1)
+    max_set_attempts: int = 5  # rejected writes before a code stops retrying on its own
+    slow_write: timedelta = timedelta(minutes=15)  # acknowledged but unseen: warn after this
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> Policy:
+        fields = {f for f in cls.__dataclass_fields__}
+        kwargs: dict[str, Any] = {}
+        for key, value in values.items():
+            if key not in fields:
+                continue
+            default = getattr(cls(), key)
+            kwargs[key] = (
+                timedelta(seconds=float(value)) if isinstance(default, timedelta) else int(value)
+            )
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeState:
+    """One access code (managed, backup or unmanaged) as the store knows it."""
+
+    access_code_id: str
+    code: str | None
+    name: str | None
+    window: Window
+    created_at: datetime
+    is_managed: bool = True
+    is_backup: bool = False
+    deleting: bool = False
+    allow_external_modification: bool = False
+    prefer_native_scheduling: bool = True
+    code_generated: bool = False
+    status: CodeStatus = CodeStatus.UNSET
+    slot: int | None = None
+    written_at: datetime | None = None
+    confirmed_at: datetime | None = None
+    attempts: int = 0
+    retry_at: datetime | None = None
+    is_scheduled_on_device: bool = False
+    pulled_backup_access_code_id: str | None = None
+    issues: tuple[Issue, ...] = ()
+    # The lock's last refusal of a write to this code (kept until a write succeeds).
+    failure: Issue | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SlotWrite:
+    """What pinwarden last wrote into a slot (persisted; trusted for masked reads)."""
+
+    slot: int
+    code: str | None
+    name: str | None
+    access_code_id: str | None
+    written_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceState:
+    device_id: str
+    capabilities: Capabilities
+    brand_errors: Mapping[str, str | None]  # BrandErrorCodes as a mapping
+    failure_count: int = 0
+    retry_at: datetime | None = None
+    # Why the last read failed; None when `observation` is fresh.
+    unreachable_code: str | None = None
+    unreachable_message: str = ""
+    third_party_detected: bool = False
+    issues: tuple[Issue, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SetCode:
+    access_code_id: str
+    slot: int
+    code: str | None
+    name: str | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveCode:
+    slot: int
+    access_code_id: str | None
+
+
+Operation = SetCode | RemoveCode
+
+
+@dataclass(frozen=True, slots=True)
+class CodeChange:
+    """The new engine-visible state of one code; None fields are unchanged."""
+
+    access_code_id: str
+    status: CodeStatus | None = None
+    slot: int | None = None
+    clear_slot: bool = False
+    confirmed_at: datetime | None = None
+    is_scheduled_on_device: bool | None = None
+    issues: tuple[Issue, ...] | None = None
+    clear_failure: bool = False
+    forget: bool = False  # removal confirmed (or never programmed): drop the record
+    regenerate_code: bool = False  # a generated PIN broke a rule: pick a new one
+    pending_mutations: tuple[Mapping[str, Any], ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedEvent:
+    event_type: str
+    access_code_id: str | None
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    operations: tuple[Operation, ...] = ()
+    changes: tuple[CodeChange, ...] = ()
+    new_unmanaged: tuple[tuple[int, str | None, str | None], ...] = ()  # (slot, code, name)
+    events: tuple[PlannedEvent, ...] = ()
+    device_issues: tuple[Issue, ...] = ()
+    next_wake_at: datetime | None = None

@@ -1,0 +1,106 @@
+"""Putting the parts together: settings, store, clock, engine runner and the HTTP app."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from pinwarden.api import access_codes as access_code_routes
+from pinwarden.api import clock as clock_routes
+from pinwarden.api import resources, simulate
+from pinwarden.api.app import Route, create_app
+from pinwarden.engine.clock import Clock, SystemClock, VirtualClock
+from pinwarden.engine.reconcile import Engine
+from pinwarden.engine.runner import EmbeddedRunner, ManualRunner
+from pinwarden.service.deps import Deps
+from pinwarden.store import db
+from pinwarden.store.schema import settings as settings_table
+from pinwarden.store.store import Store
+
+_CLOCK_KEY = "virtual_clock_now"
+
+
+@dataclass
+class Settings:
+    data_dir: Path = field(
+        default_factory=lambda: Path(os.environ.get("PINWARDEN_DATA_DIR", ".pinwarden"))
+    )
+    database_url: str | None = field(
+        default_factory=lambda: os.environ.get("PINWARDEN_DATABASE_URL")
+    )
+    virtual_clock: bool = False
+
+    def url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return db.sqlite_url(self.data_dir)
+
+
+class PersistentVirtualClock(VirtualClock):
+    """A virtual clock whose time is saved in the store, so a restart does not turn it back."""
+
+    def __init__(self, store: Store, start: datetime) -> None:
+        with store.read() as conn:
+            saved = conn.execute(
+                select(settings_table.c.value).where(settings_table.c.key == _CLOCK_KEY)
+            ).scalar()
+        super().__init__(datetime.fromisoformat(saved) if saved else start)
+        self._store = store
+
+    def set(self, moment: datetime) -> datetime:
+        now = super().set(moment)
+        with self._store.begin() as conn:
+            conn.execute(settings_table.delete().where(settings_table.c.key == _CLOCK_KEY))
+            conn.execute(settings_table.insert().values(key=_CLOCK_KEY, value=now.isoformat()))
+        return now
+
+
+def all_routes(runner: ManualRunner | None) -> list[Route]:
+    routes = [*access_code_routes.ROUTES, *resources.ROUTES, *simulate.ROUTES]
+    if runner is not None:
+        routes += clock_routes.routes(runner.advance_to)
+    return routes
+
+
+@dataclass
+class Runtime:
+    deps: Deps
+    engine: Engine
+    runner: ManualRunner
+    app: FastAPI
+
+    def close(self) -> None:
+        if isinstance(self.runner, EmbeddedRunner):
+            self.runner.stop()
+        self.deps.store.dispose()
+
+
+def build(
+    store: Store,
+    *,
+    virtual_clock: bool = False,
+    clock: Clock | None = None,
+    embedded: bool = True,
+    **app_kwargs: Any,
+) -> Runtime:
+    """Wire a runtime. `embedded=False` gives a ManualRunner that tests drive."""
+    store.require_migrated()
+    if clock is None:
+        clock = (
+            PersistentVirtualClock(store, SystemClock().now()) if virtual_clock else SystemClock()
+        )
+    deps = Deps(store=store, clock=clock, virtual_clock=virtual_clock)
+    engine = Engine(deps)
+    runner_cls = EmbeddedRunner if embedded else ManualRunner
+    runner = runner_cls(store, clock, engine.reconcile_device)
+    deps.runner = runner
+    routes = all_routes(runner if isinstance(clock, VirtualClock) else None)
+    app = create_app(deps, routes, **app_kwargs)
+    return Runtime(deps, engine, runner, app)

@@ -1,0 +1,72 @@
+"""Action attempts: the receipt Seam returns for every write."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy import Connection, and_, select
+
+from pinwarden.service import wire
+from pinwarden.service.deps import Deps
+from pinwarden.service.errors import not_found
+from pinwarden.service.pagination import Page, each, paginate
+from pinwarden.store.schema import action_attempts
+
+
+def record(
+    conn: Connection,
+    workspace_id: str,
+    action_type: str,
+    now: datetime,
+    *,
+    result: dict[str, Any] | None = None,
+    error: dict[str, Any] | None = None,
+    device_id: str | None = None,
+    access_code_id: str | None = None,
+) -> dict[str, Any]:
+    """Store a finished attempt and return its wire form."""
+    row = {
+        "action_attempt_id": str(uuid4()),
+        "workspace_id": workspace_id,
+        "action_type": action_type,
+        "status": "error" if error else "success",
+        "result": result if error is None else None,
+        "error": error,
+        "device_id": device_id,
+        "access_code_id": access_code_id,
+        "created_at": now,
+    }
+    conn.execute(action_attempts.insert().values(row))
+    return {
+        "action_attempt_id": row["action_attempt_id"],
+        "action_type": action_type,
+        "status": row["status"],
+        "result": row["result"],
+        "error": error,
+    }
+
+
+def get_attempt(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
+    with deps.store.read() as conn:
+        row = conn.execute(
+            select(action_attempts).where(
+                action_attempts.c.workspace_id == workspace_id,
+                action_attempts.c.action_attempt_id == p["action_attempt_id"],
+            )
+        ).first()
+    if row is None:
+        raise not_found("action_attempt", action_attempt_id=p["action_attempt_id"])
+    return wire.action_attempt(row)
+
+
+def list_attempts(deps: Deps, workspace_id: str, p: dict[str, Any]) -> Page:
+    conds = [action_attempts.c.workspace_id == workspace_id]
+    if p.get("action_attempt_ids"):
+        conds.append(action_attempts.c.action_attempt_id.in_(p["action_attempt_ids"]))
+    if "device_id" in p:
+        conds.append(action_attempts.c.device_id == p["device_id"])
+    return paginate(
+        deps, action_attempts, and_(*conds), p, each(wire.action_attempt), default_limit=500
+    )

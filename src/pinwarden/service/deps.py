@@ -1,0 +1,60 @@
+"""What every service function needs, passed explicitly."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from pinwarden.engine.clock import Clock
+from pinwarden.store.store import Store
+
+
+class TtlCache:
+    """A small thread-safe cache whose entries expire; used for API-key lookups, so a key
+    revoked from another process stops working within `seconds`."""
+
+    def __init__(self, seconds: float = 5.0, max_entries: int = 10_000) -> None:
+        self._seconds = seconds
+        self._max = max_entries
+        self._entries: dict[str, tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit is None or hit[1] < time.monotonic():
+            return None
+        return hit[0]
+
+    def put(self, key: str, value: str) -> None:
+        with self._lock:
+            if len(self._entries) >= self._max:
+                self._entries.clear()
+            self._entries[key] = (value, time.monotonic() + self._seconds)
+
+
+class Runner(Protocol):
+    """Asks the engine to look at one device, now or at a given time."""
+
+    def request_reconcile(self, device_id: str) -> None: ...
+
+
+class NoRunner:
+    """For tools that change desired state without an engine (CLI); the next engine run picks
+    the change up from the store."""
+
+    def request_reconcile(self, device_id: str) -> None:
+        return None
+
+
+@dataclass
+class Deps:
+    store: Store
+    clock: Clock
+    runner: Runner = field(default_factory=NoRunner)
+    rng: random.Random = field(default_factory=random.SystemRandom)
+    virtual_clock: bool = False
+    key_cache: TtlCache = field(default_factory=TtlCache)

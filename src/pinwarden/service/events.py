@@ -1,0 +1,91 @@
+"""The event log: every state change appends an event in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy import Connection, Row, and_, select
+
+from pinwarden.service import wire
+from pinwarden.service.deps import Deps
+from pinwarden.service.errors import ServiceError, invalid
+from pinwarden.store.schema import events
+
+
+def record(
+    conn: Connection,
+    workspace_id: str,
+    event_type: str,
+    now: datetime,
+    *,
+    device: Row[Any] | None = None,
+    access_code_id: str | None = None,
+    **payload: Any,
+) -> str:
+    event_id = str(uuid4())
+    conn.execute(
+        events.insert().values(
+            event_id=event_id,
+            workspace_id=workspace_id,
+            event_type=event_type,
+            device_id=device.device_id if device is not None else None,
+            connected_account_id=device.connected_account_id if device is not None else None,
+            access_code_id=access_code_id,
+            payload=payload,
+            created_at=now,
+            occurred_at=now,
+        )
+    )
+    return event_id
+
+
+def list_events(deps: Deps, workspace_id: str, p: dict[str, Any]) -> list[dict[str, Any]]:
+    if "since" not in p and "between" not in p:
+        raise invalid("since", "give `since` or `between` (two timestamps)")
+    conds = [events.c.workspace_id == workspace_id]
+    if "since" in p:
+        conds.append(events.c.occurred_at >= p["since"])
+    if "between" in p:
+        if len(p["between"]) != 2:
+            raise invalid("between", "must be two timestamps")
+        conds += [events.c.occurred_at >= p["between"][0], events.c.occurred_at <= p["between"][1]]
+    for one, many, column in (
+        ("access_code_id", "access_code_ids", events.c.access_code_id),
+        ("device_id", "device_ids", events.c.device_id),
+        ("event_type", "event_types", events.c.event_type),
+        (None, "event_ids", events.c.event_id),
+        ("connected_account_id", None, events.c.connected_account_id),
+    ):
+        values = ([p[one]] if one and one in p else []) + (p.get(many, []) if many else [])
+        if values:
+            conds.append(column.in_(values))
+    query = (
+        select(events)
+        .where(and_(*conds))
+        .order_by(events.c.seq)
+        .offset(int(p.get("unstable_offset", 0)))
+        .limit(int(p.get("limit", 500)))
+    )
+    with deps.store.read() as conn:
+        return [wire.event(row) for row in conn.execute(query)]
+
+
+def get_event(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
+    conds = [events.c.workspace_id == workspace_id]
+    if "event_id" in p:
+        conds.append(events.c.event_id == p["event_id"])
+    if "event_type" in p:
+        conds.append(events.c.event_type == p["event_type"])
+    if "device_id" in p:
+        conds.append(events.c.device_id == p["device_id"])
+    if len(conds) == 1:
+        raise invalid("event_id", "give event_id, event_type or device_id")
+    with deps.store.read() as conn:
+        row = conn.execute(
+            select(events).where(and_(*conds)).order_by(events.c.seq.desc()).limit(1)
+        ).first()
+    if row is None:
+        raise ServiceError("event_not_found", "Event not found", 404)
+    return wire.event(row)

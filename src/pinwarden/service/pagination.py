@@ -1,0 +1,103 @@
+"""Cursor pagination as Seam does it: opaque cursors tied to the query that made them."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import ColumnElement, Connection, Row, Table, select, tuple_
+
+from pinwarden.service.deps import Deps
+from pinwarden.service.errors import ServiceError
+
+_MAX_LIMIT = 55_000
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    pagination: dict[str, Any]
+
+
+def _query_hash(p: dict[str, Any]) -> str:
+    rest = {k: v for k, v in p.items() if k != "page_cursor"}
+    return hashlib.sha256(orjson.dumps(rest, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()[
+        :16
+    ]
+
+
+def _order_columns(table: Table) -> list[Any]:
+    if "seq" in table.c:
+        return [table.c.seq]
+    return [table.c.created_at, table.primary_key.columns.values()[0]]
+
+
+def _encode(query_hash: str, row: Row[Any], columns: list[Any]) -> str:
+    values = [getattr(row, c.name) for c in columns]
+    values = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    return base64.urlsafe_b64encode(orjson.dumps([query_hash, values])).decode()
+
+
+def _decode(cursor: str, query_hash: str, columns: list[Any]) -> list[Any]:
+    try:
+        saved_hash, values = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if len(values) != len(columns):
+            raise ValueError
+    except (ValueError, TypeError, orjson.JSONDecodeError):
+        raise ServiceError(
+            "invalid_input", "page_cursor is not a cursor this server issued"
+        ) from None
+    if saved_hash != query_hash:
+        raise ServiceError(
+            "mismatched_page_parameters",
+            "When using next_page_cursor, the request must send parameters identical to the "
+            "initial request.",
+        )
+    return [
+        datetime.fromisoformat(v) if c.name == "created_at" else v
+        for v, c in zip(values, columns, strict=True)
+    ]
+
+
+def paginate(
+    deps: Deps,
+    table: Table,
+    condition: ColumnElement[bool],
+    p: dict[str, Any],
+    render: Callable[[Connection, list[Row[Any]]], list[dict[str, Any]]],
+    *,
+    default_limit: int,
+) -> Page:
+    limit = min(int(p.get("limit", default_limit)), _MAX_LIMIT)
+    if limit < 1:
+        raise ServiceError("invalid_input", "limit must be at least 1")
+    columns = _order_columns(table)
+    query_hash = _query_hash(p)
+    query = select(table).where(condition)
+    if p.get("page_cursor"):
+        after = _decode(p["page_cursor"], query_hash, columns)
+        key = columns[0] if len(columns) == 1 else tuple_(*columns)
+        query = query.where(key > (after[0] if len(columns) == 1 else tuple_(*after)))
+    query = query.order_by(*columns).limit(limit + 1)
+    with deps.store.read() as conn:
+        rows = conn.execute(query).all()
+        has_next = len(rows) > limit
+        rows = rows[:limit]
+        items = render(conn, rows)
+    cursor = _encode(query_hash, rows[-1], columns) if has_next else None
+    return Page(
+        items,
+        {"has_next_page": has_next, "next_page_cursor": cursor, "next_page_url": None},
+    )
+
+
+def each(
+    to_wire: Callable[[Row[Any]], dict[str, Any]],
+) -> Callable[[Connection, list[Row[Any]]], list[dict[str, Any]]]:
+    """Render rows one by one when no batch lookups are needed."""
+    return lambda _conn, rows: [to_wire(r) for r in rows]

@@ -1,0 +1,263 @@
+"""Sandbox devices: the demo workspace and the simulation endpoints of the sandbox contract."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy import Connection, Row, select, update
+
+from pinwarden.catalog.brands import BRANDS, brand_profile
+from pinwarden.providers.sandbox import SandboxLock
+from pinwarden.service import action_attempts, events
+from pinwarden.service.access_codes import get_code_row, render
+from pinwarden.service.deps import Deps
+from pinwarden.service.devices import device_to_wire, get_device_row
+from pinwarden.service.errors import ServiceError, invalid
+from pinwarden.service.unmanaged import record_unmanaged
+from pinwarden.store.schema import access_codes, connected_accounts, devices, sandbox_locks
+
+
+def add_sandbox_device(
+    deps: Deps,
+    conn: Connection,
+    workspace_id: str,
+    brand: str,
+    name: str,
+    connected_account_id: str,
+    now: datetime,
+) -> str:
+    profile = brand_profile(brand)
+    device_id = str(uuid4())
+    conn.execute(
+        devices.insert().values(
+            device_id=device_id,
+            workspace_id=workspace_id,
+            connected_account_id=connected_account_id,
+            provider="sandbox",
+            brand=brand,
+            device_type=profile.device_type,
+            name=name,
+            custom_metadata={},
+            overrides={},
+            policy={},
+            online=True,
+            errors=[],
+            warnings=[],
+            backup_pool_enabled=False,
+            failure_count=0,
+            created_at=now,
+            next_wake_at=now,
+        )
+    )
+    lock = SandboxLock.new(brand, rng_seed=deps.rng.randrange(2**31))
+    conn.execute(sandbox_locks.insert().values(device_id=device_id, state=lock.state))
+    return device_id
+
+
+def add_sandbox_account(conn: Connection, workspace_id: str, brand: str, now: datetime) -> str:
+    account_id = str(uuid4())
+    display = brand_profile(brand).manufacturer_display_name
+    conn.execute(
+        connected_accounts.insert().values(
+            connected_account_id=account_id,
+            workspace_id=workspace_id,
+            account_type=brand,
+            display_name=f"{display} (sandbox)",
+            custom_metadata={},
+            created_at=now,
+        )
+    )
+    return account_id
+
+
+def seed_sandbox_devices(deps: Deps, workspace_id: str, per_brand: int = 1) -> dict[str, str]:
+    """One sandbox account per brand and `per_brand` locks in it; returns brand -> first device."""
+    now = deps.clock.now()
+    first: dict[str, str] = {}
+    with deps.store.begin() as conn:
+        for brand in BRANDS:
+            account_id = add_sandbox_account(conn, workspace_id, brand, now)
+            for n in range(per_brand):
+                label = brand_profile(brand).manufacturer_display_name
+                device_id = add_sandbox_device(
+                    deps, conn, workspace_id, brand, f"{label} Front Door {n + 1}", account_id, now
+                )
+                first.setdefault(brand, device_id)
+    return first
+
+
+@contextmanager
+def sandbox_lock(conn: Connection, device: Row[Any]) -> Iterator[SandboxLock]:
+    """The simulated lock behind `device`, saved back when the block ends without error."""
+    if device.provider != "sandbox":
+        raise ServiceError(
+            "invalid_input",
+            f"simulation works only on sandbox devices; this is a {device.provider} device",
+        )
+    state = conn.execute(
+        select(sandbox_locks.c.state).where(sandbox_locks.c.device_id == device.device_id)
+    ).scalar_one()
+    lock = SandboxLock(device.brand, state)
+    yield lock
+    conn.execute(
+        update(sandbox_locks)
+        .where(sandbox_locks.c.device_id == device.device_id)
+        .values(state=lock.state)
+    )
+
+
+def _simulate(deps: Deps, workspace_id: str, device_id: str, change: Any) -> dict[str, Any]:
+    now = deps.clock.now()
+    with deps.store.begin() as conn:
+        device = get_device_row(conn, workspace_id, device_id)
+        with sandbox_lock(conn, device) as lock:
+            result = change(conn, device, lock, now)
+    deps.runner.request_reconcile(device_id)
+    return result if isinstance(result, dict) else {}
+
+
+def connect(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
+    return _simulate(deps, workspace_id, p["device_id"], lambda c, d, lock, now: lock.connect())
+
+
+def disconnect(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
+    return _simulate(deps, workspace_id, p["device_id"], lambda c, d, lock, now: lock.disconnect())
+
+
+def remove(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
+    now = deps.clock.now()
+    with deps.store.begin() as conn:
+        device = get_device_row(conn, workspace_id, p["device_id"])
+        if device.provider != "sandbox":
+            raise invalid("device_id", "simulation works only on sandbox devices")
+        conn.execute(
+            update(devices).where(devices.c.device_id == device.device_id).values(removed_at=now)
+        )
+        events.record(conn, workspace_id, "device.removed", now, device=device)
+    return {}
+
+
+def set_faults(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
+    faults = {k: v for k, v in p.items() if k != "device_id"}
+    if not faults:
+        raise invalid(
+            "device_id", "name at least one fault to set (see /devices/simulate/get_faults)"
+        )
+
+    def change(conn: Connection, device: Row[Any], lock: SandboxLock, now: datetime) -> None:
+        try:
+            lock.set_faults(**faults)
+        except ValueError as exc:
+            raise ServiceError("invalid_input", str(exc)) from None
+
+    _simulate(deps, workspace_id, p["device_id"], change)
+    return {
+        "device": _device(deps, workspace_id, p["device_id"]),
+        "faults": get_faults_of(deps, workspace_id, p["device_id"]),
+    }
+
+
+def _device(deps: Deps, workspace_id: str, device_id: str) -> dict[str, Any]:
+    with deps.store.read() as conn:
+        return device_to_wire(get_device_row(conn, workspace_id, device_id))
+
+
+def get_faults_of(deps: Deps, workspace_id: str, device_id: str) -> dict[str, Any]:
+    with deps.store.read() as conn:
+        device = get_device_row(conn, workspace_id, device_id)
+        with sandbox_lock(conn, device) as lock:
+            return dict(lock.faults)
+
+
+def get_faults(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
+    return {"faults": get_faults_of(deps, workspace_id, p["device_id"])}
+
+
+def list_device_codes(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
+    now = deps.clock.now()
+    with deps.store.read() as conn:
+        device = get_device_row(conn, workspace_id, p["device_id"])
+        with sandbox_lock(conn, device) as lock:
+            return {"device_codes": lock.list_device_codes(now)}
+
+
+def create_unmanaged(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
+    def change(
+        conn: Connection, device: Row[Any], lock: SandboxLock, now: datetime
+    ) -> dict[str, Any]:
+        try:
+            slot = lock.add_unmanaged(now, p["name"], p["code"])
+        except ValueError as exc:
+            raise ServiceError("invalid_input", str(exc)) from None
+        access_code_id = record_unmanaged(conn, device, slot, p["code"], p["name"], now)
+        row = get_code_row(conn, workspace_id, access_code_id, managed=False)
+        return {"access_code": render(conn, [row])[0]}
+
+    return _simulate(deps, workspace_id, p["device_id"], change)
+
+
+def modify_external(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
+    with deps.store.read() as conn:
+        row = get_code_row(conn, workspace_id, p["access_code_id"])
+    if row.slot is None:
+        raise invalid(
+            "access_code_id", "this code is not on the lock yet, so nothing can change it there"
+        )
+
+    def change(conn: Connection, device: Row[Any], lock: SandboxLock, now: datetime) -> None:
+        try:
+            lock.modify_external(
+                now,
+                row.slot,
+                code=p.get("code"),
+                name=p.get("name"),
+                remove=bool(p.get("remove", False)),
+            )
+        except ValueError as exc:
+            raise ServiceError("invalid_input", str(exc)) from None
+
+    return _simulate(deps, workspace_id, row.device_id, change)
+
+
+def keypad_code_entry(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
+    now = deps.clock.now()
+    with deps.store.begin() as conn:
+        device = get_device_row(conn, workspace_id, p["device_id"])
+        with sandbox_lock(conn, device) as lock:
+            slot = lock.keypad_entry(now, p["code"])
+        code_row = None
+        if slot is not None:
+            code_row = conn.execute(
+                select(access_codes).where(
+                    access_codes.c.device_id == device.device_id,
+                    access_codes.c.slot == slot,
+                )
+            ).first()
+        if slot is None:
+            events.record(
+                conn, workspace_id, "lock.access_denied", now, device=device, reason="unknown_code"
+            )
+        else:
+            extra: dict[str, Any] = {"method": "keycode"}
+            if code_row is not None:
+                extra.update(
+                    access_code_id=code_row.access_code_id,
+                    access_code_is_managed=bool(code_row.is_managed),
+                )
+            events.record(conn, workspace_id, "lock.unlocked", now, device=device, **extra)
+        attempt = action_attempts.record(
+            conn,
+            workspace_id,
+            "SIMULATE_KEYPAD_CODE_ENTRY",
+            now,
+            result={
+                "unlocked": slot is not None,
+                "access_code_id": code_row.access_code_id if code_row is not None else None,
+            },
+            device_id=device.device_id,
+        )
+    return {"action_attempt": attempt}

@@ -1,0 +1,137 @@
+"""Rows to Seam-shaped JSON objects. The only place that knows the wire shape of a resource."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row
+
+from pinwarden.catalog.issues import issue_type
+from pinwarden.domain.model import Issue
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def issue_to_wire(issue: Issue) -> dict[str, Any]:
+    """An issue as stored on a code or device (already in wire shape, plus `mitigation`)."""
+    t = issue_type(issue.code)
+    key = "error_code" if issue.kind == "error" else "warning_code"
+    body: dict[str, Any] = {
+        key: issue.code,
+        "message": issue.message,
+        "created_at": iso(issue.created_at),
+    }
+    if issue.kind == "error":
+        if t.scope == "access_code":
+            body["is_access_code_error"] = True
+        elif t.scope == "device":
+            body["is_device_error"] = True
+        else:
+            body["is_connected_account_error"] = True
+    body.update(issue.extra)
+    body["mitigation"] = t.mitigation.as_wire()
+    return body
+
+
+def issue_from_wire(body: dict[str, Any]) -> Issue:
+    code = body.get("error_code") or body["warning_code"]
+    known = {
+        "error_code",
+        "warning_code",
+        "message",
+        "created_at",
+        "mitigation",
+        "is_access_code_error",
+        "is_device_error",
+        "is_connected_account_error",
+    }
+    return Issue(
+        code=code,
+        kind="error" if "error_code" in body else "warning",
+        message=body["message"],
+        created_at=datetime.fromisoformat(body["created_at"].replace("Z", "+00:00")),
+        extra={k: v for k, v in body.items() if k not in known},
+    )
+
+
+def access_code(
+    row: Row[Any], device_errors: list[dict[str, Any]] | None = None, backup_available: bool = False
+) -> dict[str, Any]:
+    """A managed `access_code` (or, when not managed, an `unmanaged_access_code`)."""
+    body: dict[str, Any] = {
+        "access_code_id": row.access_code_id,
+        "workspace_id": row.workspace_id,
+        "device_id": row.device_id,
+        "name": row.name,
+        "code": row.code,
+        "type": "ongoing" if row.starts_at is None and row.ends_at is None else "time_bound",
+        "created_at": iso(row.created_at),
+        "starts_at": iso(row.starts_at),
+        "ends_at": iso(row.ends_at),
+        "errors": list(row.errors) + list(device_errors or ()),
+        "warnings": list(row.warnings),
+        "is_managed": bool(row.is_managed),
+    }
+    if not row.is_managed:
+        body["status"] = "set" if row.status == "set" else "unset"
+        return body
+    body.update(
+        status=row.status,
+        common_code_key=row.common_code_key,
+        is_backup_access_code_available=backup_available,
+        is_backup=bool(row.is_backup),
+        pulled_backup_access_code_id=row.pulled_backup_access_code_id,
+        is_external_modification_allowed=bool(row.allow_external_modification),
+        is_one_time_use=bool(row.is_one_time_use),
+        is_offline_access_code=bool(row.is_offline_access_code),
+        is_scheduled_on_device=bool(row.is_scheduled_on_device),
+        is_waiting_for_code_assignment=row.code is None,
+        pending_mutations=list(row.pending_mutations),
+    )
+    return body
+
+
+def action_attempt(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "action_attempt_id": row.action_attempt_id,
+        "action_type": row.action_type,
+        "status": row.status,
+        "result": row.result if row.status == "success" else None,
+        "error": row.error if row.status == "error" else None,
+    }
+
+
+def event(row: Row[Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "event_id": row.event_id,
+        "event_type": row.event_type,
+        "workspace_id": row.workspace_id,
+        "created_at": iso(row.created_at),
+        "occurred_at": iso(row.occurred_at),
+    }
+    for key in ("device_id", "access_code_id", "connected_account_id"):
+        if getattr(row, key) is not None:
+            body[key] = getattr(row, key)
+    body.update(row.payload)
+    return body
+
+
+def connected_account(row: Row[Any]) -> dict[str, Any]:
+    return {
+        "connected_account_id": row.connected_account_id,
+        "account_type": row.account_type,
+        "account_type_display_name": row.display_name,
+        "display_name": row.display_name,
+        "created_at": iso(row.created_at),
+        "errors": [],
+        "warnings": [],
+        "custom_metadata": dict(row.custom_metadata),
+        "automatically_manage_new_devices": True,
+        "accepted_capabilities": ["lock"],
+        "user_identifier": {"username": row.display_name},
+    }

@@ -1,0 +1,223 @@
+"""Tables. The schema itself changes only through Alembic migrations (store/migrations)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on both SQLite (stored naive) and PostgreSQL (timestamptz)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+ID = String(36)
+# Insertion order, for stable cursors and event order.
+SEQ = BigInteger().with_variant(Integer, "sqlite")
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("workspace_id", ID, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("is_sandbox", Boolean, nullable=False, default=True),
+    # Reconciler policy (horizon, deadline, jit lead, ...); empty means defaults.
+    Column("policy", JSON, nullable=False, default=dict),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("api_key_id", ID, primary_key=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.workspace_id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    # sha256 of the whole token; the token itself is shown once and never stored.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("short_token", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+connected_accounts = Table(
+    "connected_accounts",
+    metadata,
+    Column("connected_account_id", ID, primary_key=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.workspace_id"), nullable=False),
+    Column("account_type", String(64), nullable=False),
+    Column("display_name", String(200), nullable=False),
+    Column("custom_metadata", JSON, nullable=False, default=dict),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_connected_accounts_workspace", "workspace_id", "created_at"),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("device_id", ID, primary_key=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.workspace_id"), nullable=False),
+    Column("connected_account_id", ID, ForeignKey("connected_accounts.connected_account_id")),
+    Column("provider", String(32), nullable=False),  # sandbox | zigbee2mqtt | zwavejs
+    Column("brand", String(32), nullable=False),
+    Column("device_type", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("nickname", String(200)),
+    Column("custom_metadata", JSON, nullable=False, default=dict),
+    # Capability overrides on top of the brand profile (report_device_constraints, ...).
+    Column("overrides", JSON, nullable=False, default=dict),
+    Column("policy", JSON, nullable=False, default=dict),
+    Column("online", Boolean, nullable=False, default=True),
+    Column("errors", JSON, nullable=False, default=list),
+    Column("warnings", JSON, nullable=False, default=list),
+    Column("backup_pool_enabled", Boolean, nullable=False, default=False),
+    # Engine bookkeeping, all persisted so a restart resumes (P5).
+    Column("next_wake_at", UTCDateTime),
+    Column("failure_count", Integer, nullable=False, default=0),
+    Column("retry_at", UTCDateTime),
+    Column("last_observed_at", UTCDateTime),
+    Column("last_command_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("removed_at", UTCDateTime),
+    Index("ix_devices_workspace", "workspace_id", "created_at"),
+    Index("ix_devices_wake", "next_wake_at"),
+)
+
+# Physical state of a sandbox lock: the "lock" itself, not pinwarden's belief about it.
+sandbox_locks = Table(
+    "sandbox_locks",
+    metadata,
+    Column("device_id", ID, ForeignKey("devices.device_id"), primary_key=True),
+    Column("state", JSON, nullable=False),
+)
+
+access_codes = Table(
+    "access_codes",
+    metadata,
+    Column("seq", SEQ, primary_key=True, autoincrement=True),
+    Column("access_code_id", ID, nullable=False, unique=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.workspace_id"), nullable=False),
+    Column("device_id", ID, ForeignKey("devices.device_id"), nullable=False),
+    Column("is_managed", Boolean, nullable=False),
+    Column("is_backup", Boolean, nullable=False, default=False),
+    Column("name", String(200)),
+    Column("code", String(20)),
+    Column("common_code_key", String(200)),
+    Column("starts_at", UTCDateTime),
+    Column("ends_at", UTCDateTime),
+    Column("status", String(16), nullable=False),
+    Column("allow_external_modification", Boolean, nullable=False, default=False),
+    Column("prefer_native_scheduling", Boolean, nullable=False, default=True),
+    Column("use_backup_access_code_pool", Boolean, nullable=False, default=False),
+    Column("attempt_for_offline_device", Boolean, nullable=False, default=True),
+    Column("is_offline_access_code", Boolean, nullable=False, default=False),
+    Column("is_one_time_use", Boolean, nullable=False, default=False),
+    Column("code_generated", Boolean, nullable=False, default=False),
+    Column("pulled_backup_access_code_id", ID),
+    Column("backup_pulled_for", ID),  # on a backup: the code it stands in for
+    Column("errors", JSON, nullable=False, default=list),
+    Column("warnings", JSON, nullable=False, default=list),
+    Column("pending_mutations", JSON, nullable=False, default=list),
+    # Engine bookkeeping.
+    Column("failure", JSON),  # the lock's last refusal of a write, as an issue
+    Column("slot", Integer),
+    Column("is_scheduled_on_device", Boolean, nullable=False, default=False),
+    Column("delete_requested_at", UTCDateTime),
+    Column("written_at", UTCDateTime),
+    Column("confirmed_at", UTCDateTime),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("retry_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_access_codes_ws_seq", "workspace_id", "is_managed", "seq"),
+    Index("ix_access_codes_device", "device_id", "is_managed"),
+    Index("ix_access_codes_common", "workspace_id", "common_code_key"),
+)
+
+# What pinwarden last wrote into each slot: trusted for masked reads, survives restarts.
+slot_writes = Table(
+    "slot_writes",
+    metadata,
+    Column("device_id", ID, ForeignKey("devices.device_id"), primary_key=True),
+    Column("slot", Integer, primary_key=True),
+    Column("code", String(20)),
+    Column("name", String(200)),
+    Column("access_code_id", ID),
+    Column("written_at", UTCDateTime, nullable=False),
+)
+
+action_attempts = Table(
+    "action_attempts",
+    metadata,
+    Column("seq", SEQ, primary_key=True, autoincrement=True),
+    Column("action_attempt_id", ID, nullable=False, unique=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.workspace_id"), nullable=False),
+    Column("action_type", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("result", JSON),
+    Column("error", JSON),
+    Column("device_id", ID),
+    Column("access_code_id", ID),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_action_attempts_ws_seq", "workspace_id", "seq"),
+    Index("ix_action_attempts_code", "access_code_id"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", SEQ, primary_key=True, autoincrement=True),
+    Column("event_id", ID, nullable=False, unique=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.workspace_id"), nullable=False),
+    Column("event_type", String(80), nullable=False),
+    Column("device_id", ID),
+    Column("access_code_id", ID),
+    Column("connected_account_id", ID),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Index("ix_events_ws_created", "workspace_id", "created_at"),
+    Index("ix_events_code", "access_code_id"),
+)
+
+# Small process-wide settings that must survive restarts (the virtual clock's time, ...).
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", JSON, nullable=False),
+)
+
+__all__ = ["metadata", "UTCDateTime"]

@@ -1,0 +1,50 @@
+"""The store: one writer path and one reader path over SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from pinwarden.store import db
+
+
+class Store:
+    """Owns the engines. Writes run in `begin()` transactions; reads in `read()`.
+
+    On SQLite, writers take the database lock at BEGIN (BEGIN IMMEDIATE) so concurrent writers
+    queue instead of failing; readers use a second engine with plain deferred transactions, so
+    WAL lets them run beside a writer.
+    """
+
+    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+        self.url = url
+        self.engine: Engine = db.open_engine(url, **engine_kwargs)
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            self.read_engine = db.open_engine(url, writer=False, **engine_kwargs)
+        else:
+            self.read_engine = self.engine
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.read_engine.connect() as conn:
+            yield conn
+
+    def upgrade(self) -> None:
+        db.upgrade(self.engine)
+
+    def require_migrated(self) -> None:
+        db.require_migrated(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
