@@ -75,6 +75,7 @@ def _code_state(row: Row[Any]) -> CodeState:
         status=CodeStatus(row.status),
         slot=row.slot,
         written_at=row.written_at,
+        removal_sent_at=row.removal_sent_at,
         confirmed_at=row.confirmed_at,
         attempts=row.attempts,
         retry_at=row.retry_at,

@@ -196,16 +196,13 @@ def write_accepted(
     conn: Connection, device_id: str, op: SetCode | RemoveCode, outcome: WriteResult, now: datetime
 ) -> None:
     if isinstance(op, RemoveCode):
-        conn.execute(
-            delete(slot_writes).where(
-                slot_writes.c.device_id == device_id, slot_writes.c.slot == op.slot
-            )
-        )
+        # The write record stays until the removal is confirmed: a masked lock's slot is ours
+        # only by that record.
         if op.access_code_id:
             conn.execute(
                 update(access_codes)
                 .where(access_codes.c.access_code_id == op.access_code_id)
-                .values(written_at=now)
+                .values(removal_sent_at=now)
             )
         return
     if outcome.assigned_code is not None:

@@ -126,9 +126,9 @@ def escalate(
 
 def removal_issues(device: DeviceState, c: CodeState, now: datetime, policy: Policy) -> list[Issue]:
     """A removal the lock acknowledged but does not show after the grace window."""
-    if c.written_at is None or c.status != CodeStatus.REMOVING:
+    if c.removal_sent_at is None:
         return []
-    waited = now - c.written_at
+    waited = now - c.removal_sent_at
     if waited.total_seconds() <= device.capabilities.confirm_grace_seconds:
         return []
     unconfirmed = brand_code(device, "unconfirmed_removal", "failed_to_remove_from_device")

@@ -219,8 +219,10 @@ def _plan_unmanaged(ctx: _Ctx, c: CodeState) -> None:
     if c.deleting:
         if present:
             assert c.slot is not None
-            ctx.ops.append(RemoveCode(c.slot, c.access_code_id))
-            ctx.freed.add(c.slot)
+            sent = c.removal_sent_at is not None and ctx.now < c.removal_sent_at + ctx.grace
+            if not sent and _may_act(ctx, c):
+                ctx.ops.append(RemoveCode(c.slot, c.access_code_id))
+                ctx.freed.add(c.slot)
             ctx.wake(ctx.now + ctx.grace)
         else:
             ctx.changes.append(CodeChange(c.access_code_id, forget=True))
@@ -257,11 +259,7 @@ def _plan_unwanted(ctx: _Ctx, c: CodeState, codes: Sequence[CodeState], no_room:
     on_lock = c.slot is not None and _holds(ctx, c, c.slot)
     if on_lock:
         assert c.slot is not None
-        pending = (
-            c.written_at is not None
-            and ctx.now < c.written_at + ctx.grace
-            and c.status == CodeStatus.REMOVING
-        )
+        pending = c.removal_sent_at is not None and ctx.now < c.removal_sent_at + ctx.grace
         if not pending and _may_act(ctx, c):
             ctx.ops.append(RemoveCode(c.slot, c.access_code_id))
             ctx.freed.add(c.slot)
@@ -281,7 +279,7 @@ def _plan_unwanted(ctx: _Ctx, c: CodeState, codes: Sequence[CodeState], no_room:
         and c.written_at is not None
         and (c.confirmed_at is None or c.written_at > c.confirmed_at)
     )
-    if gone and unseen_write and c.status != CodeStatus.REMOVING and _may_act(ctx, c):
+    if gone and unseen_write and c.removal_sent_at is None and _may_act(ctx, c):
         # A write the lock acknowledged may still land (programming delay): cancel it first.
         assert c.slot is not None
         ctx.ops.append(RemoveCode(c.slot, c.access_code_id))

@@ -56,6 +56,7 @@ class CodeState:
     status: CodeStatus = CodeStatus.UNSET
     slot: int | None = None
     written_at: datetime | None = None
+    removal_sent_at: datetime | None = None
     confirmed_at: datetime | None = None
     attempts: int = 0
     retry_at: datetime | None = None

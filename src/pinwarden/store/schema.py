@@ -157,6 +157,7 @@ access_codes = Table(
     Column("is_scheduled_on_device", Boolean, nullable=False, default=False),
     Column("delete_requested_at", UTCDateTime),
     Column("written_at", UTCDateTime),
+    Column("removal_sent_at", UTCDateTime),
     Column("confirmed_at", UTCDateTime),
     Column("attempts", Integer, nullable=False, default=0),
     Column("retry_at", UTCDateTime),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 00:29:28.393593
+Create Date: 2026-11-26 00:30:56.385104
 """
 
 from collections.abc import Sequence
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import pinwarden.store.schema
+
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -206,6 +207,9 @@ def upgrade() -> None:
             "delete_requested_at", pinwarden.store.schema.UTCDateTime(timezone=True), nullable=True
         ),
         sa.Column("written_at", pinwarden.store.schema.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "removal_sent_at", pinwarden.store.schema.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column("confirmed_at", pinwarden.store.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("retry_at", pinwarden.store.schema.UTCDateTime(timezone=True), nullable=True),
