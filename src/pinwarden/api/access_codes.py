@@ -8,7 +8,7 @@ from pinwarden.api.app import Route
 from pinwarden.api.params import P
 from pinwarden.service import access_code_changes as changes
 from pinwarden.service import access_codes as codes
-from pinwarden.service import backups, device_constraints
+from pinwarden.service import backups, device_constraints, operator
 from pinwarden.service.deps import Deps
 
 GET = ("GET", "POST")
@@ -166,5 +166,17 @@ ROUTES = [
             P("max_code_length", "int", minimum=4, maximum=20),
         ),
         _report,
+    ),
+    Route(
+        "/access_codes/retry",
+        ("POST",),
+        (P("access_code_id", "uuid", required=True),),
+        operator.retry,
+    ),
+    Route(
+        "/access_codes/force_forget",
+        ("POST",),
+        (P("access_code_id", "uuid", required=True),),
+        operator.force_forget,
     ),
 ]

@@ -208,8 +208,16 @@ def _unknown_slots(
         return ()
     known = {c.slot for c in codes if c.slot is not None}
     return tuple(
-        (slot, seen.code, seen.name) for slot, seen in sorted(ctx.obs.items()) if slot not in known
+        (slot, seen.code, seen.name)
+        for slot, seen in sorted(ctx.obs.items())
+        if slot not in known and not _forgotten(ctx, slot, seen)
     )
+
+
+def _forgotten(ctx: _Ctx, slot: int, seen: ObservedSlot) -> bool:
+    """An operator said this slot's code is gone (force_forget); ignore it until it changes."""
+    write = ctx.writes.get(slot)
+    return write is not None and write.access_code_id is None and seen.code in (None, write.code)
 
 
 def _plan_unmanaged(ctx: _Ctx, c: CodeState) -> None:

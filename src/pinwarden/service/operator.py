@@ -1,0 +1,92 @@
+"""Operator actions the mitigations call for: retry now, and forget a code whose removal the
+lock can never confirm (Kwikset)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, update
+
+from pinwarden.service import action_attempts, events
+from pinwarden.service.access_codes import forget, get_code_row
+from pinwarden.service.deps import Deps
+from pinwarden.service.devices import get_device_row
+from pinwarden.service.errors import ServiceError
+from pinwarden.store.schema import access_codes, devices, slot_writes
+
+
+def retry(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
+    """Forget backoff and the breaker for this code and its lock, and try again at once."""
+    now = deps.clock.now()
+    with deps.store.begin() as conn:
+        row = get_code_row(conn, workspace_id, p["access_code_id"])
+        conn.execute(
+            update(access_codes)
+            .where(access_codes.c.seq == row.seq)
+            .values(attempts=0, retry_at=None, failure=None, removal_sent_at=None)
+        )
+        conn.execute(
+            update(devices)
+            .where(devices.c.device_id == row.device_id)
+            .values(failure_count=0, retry_at=None)
+        )
+        attempt = action_attempts.record(
+            conn,
+            workspace_id,
+            "RETRY_ACCESS_CODE",
+            now,
+            result={},
+            device_id=row.device_id,
+            access_code_id=row.access_code_id,
+        )
+    deps.runner.request_reconcile(row.device_id)
+    return {"action_attempt": attempt}
+
+
+def force_forget(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
+    """Drop the record of a code being removed whose removal cannot be confirmed.
+
+    The operator has checked (for Kwikset: in the app, over Bluetooth) that the code is gone.
+    Whatever the lock's stale list still shows in that slot is ignored until it changes.
+    """
+    now = deps.clock.now()
+    with deps.store.begin() as conn:
+        row = get_code_row(conn, workspace_id, p["access_code_id"])
+        gone = row.delete_requested_at is not None or (
+            row.ends_at is not None and row.ends_at <= now
+        )
+        if not gone:
+            raise ServiceError(
+                "access_code_not_being_removed",
+                "force_forget is only for codes being removed; delete the code first",
+            )
+        device = get_device_row(conn, workspace_id, row.device_id)
+        if row.slot is not None:
+            conn.execute(
+                delete(slot_writes).where(
+                    slot_writes.c.device_id == row.device_id, slot_writes.c.slot == row.slot
+                )
+            )
+            conn.execute(
+                slot_writes.insert().values(
+                    device_id=row.device_id,
+                    slot=row.slot,
+                    code=row.code,
+                    name=row.name,
+                    access_code_id=None,
+                    written_at=now,
+                )
+            )
+        forget(conn, row.access_code_id)
+        events.record(
+            conn,
+            workspace_id,
+            "access_code.deleted",
+            now,
+            device=device,
+            access_code_id=row.access_code_id,
+            code=row.code,
+            change_reason="forgotten by an operator; removal could not be confirmed",
+        )
+    deps.runner.request_reconcile(row.device_id)
+    return {}
