@@ -105,7 +105,7 @@ class Engine:
             snap = self._snapshot(device_id)
             provider = self._provider(snap.device)
             observation = self._observe(snap, provider, now)
-            snap = self._snapshot(device_id)
+            snap = self._snapshot(device_id, provider)
             result = plan(snap.state, snap.codes, snap.writes, observation, now, snap.policy)
             records.apply_plan(self.deps, snap.device, result, now)
             if not result.operations:
@@ -115,7 +115,7 @@ class Engine:
         self._set_wake(device_id, wake, now)
         return wake
 
-    def _snapshot(self, device_id: str) -> Snapshot:
+    def _snapshot(self, device_id: str, provider: Provider | None = None) -> Snapshot:
         with self.deps.store.read() as conn:
             device = conn.execute(select(devices).where(devices.c.device_id == device_id)).one()
             ws_policy = conn.execute(
@@ -136,7 +136,7 @@ class Engine:
         profile = brand_profile(device.brand)
         state = DeviceState(
             device_id=device_id,
-            capabilities=capabilities(device),
+            capabilities=capabilities(device, provider.describe() if provider else None),
             brand_errors={
                 k: getattr(profile.errors, k) for k in profile.errors.__dataclass_fields__
             },

@@ -39,8 +39,9 @@ class _Ctx:
     changes: list[CodeChange] = field(default_factory=list)
     events: list[PlannedEvent] = field(default_factory=list)
     wakes: list[datetime] = field(default_factory=list)
-    taken: set[int] = field(default_factory=set)
-    freed: set[int] = field(default_factory=set)
+    taken: set[int] = field(default_factory=set)  # slots this plan writes
+    freed: set[int] = field(default_factory=set)  # slots this plan empties
+    assigned: set[int] = field(default_factory=set)  # slots other codes hold or await
 
     def wake(self, moment: datetime | None) -> None:
         if moment is not None and moment > self.now:
@@ -124,9 +125,10 @@ def _write_window(ctx: _Ctx, c: CodeState) -> tuple[datetime | None, datetime | 
 
 
 def _free_slot(ctx: _Ctx, preferred: int | None) -> int | None:
-    occupied = set(ctx.obs or ()) - ctx.freed | ctx.taken
-    if preferred is not None and preferred not in occupied:
+    """The code's own slot (overwriting whatever was put there), else the lowest free one."""
+    if preferred is not None and preferred not in ctx.taken:
         return preferred
+    occupied = (set(ctx.obs or ()) - ctx.freed) | ctx.taken | ctx.assigned
     limit = ctx.device.capabilities.slot_count - ctx.device.capabilities.reserved_slots
     return next((s for s in range(1, limit + 1) if s not in occupied), None)
 
@@ -166,6 +168,7 @@ def plan(
 ) -> Plan:
     ctx = _Ctx(device, observation.by_slot() if observation else None, writes, now, policy)
     codes = _adopt_unrecorded_writes(ctx, codes)
+    ctx.assigned = {c.slot for c in codes if c.slot is not None}
     managed = [c for c in codes if c.is_managed]
     capacity = device.capabilities.slot_count - device.capabilities.reserved_slots
     no_room = forecast(_occupancies(ctx, codes), capacity)

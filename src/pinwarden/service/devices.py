@@ -31,9 +31,10 @@ def get_device_row(conn: Connection, workspace_id: str, device_id: str) -> Row[A
     return row
 
 
-def capabilities(row: Row[Any]) -> Capabilities:
-    """The brand profile with this device's overrides (reported constraints, slot capacity)."""
-    base = brand_profile(row.brand).capabilities
+def capabilities(row: Row[Any], base: Capabilities | None = None) -> Capabilities:
+    """The brand profile (or what the lock itself reports, `base`) with this device's overrides
+    (reported constraints, slot capacity)."""
+    base = base or brand_profile(row.brand).capabilities
     overrides = {k: v for k, v in dict(row.overrides).items() if k in _OVERRIDABLE}
     for key in ("supported_code_lengths", "code_constraints"):
         if key in overrides:
