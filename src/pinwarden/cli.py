@@ -142,6 +142,24 @@ def serve(
         runtime.close()
 
 
+@app.command()
+def reconcile(data_dir: DataDir = Path(".pinwarden")) -> None:
+    """Reconcile every lock once, now, and exit (what a periodic sweep does)."""
+    from rich.progress import Progress
+
+    store = _store(data_dir)
+    _require(store)
+    runtime = build(store, embedded=False)
+    device_ids = runtime.runner.all_devices()
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("reconciling", total=len(device_ids))
+        for device_id in device_ids:
+            runtime.engine.reconcile_device(device_id)
+            progress.advance(task)
+    runtime.close()
+    console.print(f"reconciled {len(device_ids)} locks")
+
+
 def main() -> None:
     try:
         app()

@@ -45,6 +45,16 @@ class ManualRunner:
             ).all()
         return [(r.next_wake_at, r.device_id) for r in rows]
 
+    def all_devices(self) -> list[str]:
+        with self.store.read() as conn:
+            return list(
+                conn.execute(
+                    select(devices.c.device_id)
+                    .where(devices.c.removed_at.is_(None))
+                    .order_by(devices.c.created_at, devices.c.device_id)
+                ).scalars()
+            )
+
     def _run(self, device_id: str) -> None:
         try:
             self.reconcile(device_id)
