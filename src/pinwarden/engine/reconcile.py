@@ -78,6 +78,7 @@ def _code_state(row: Row[Any]) -> CodeState:
         removal_sent_at=row.removal_sent_at,
         confirmed_at=row.confirmed_at,
         attempts=row.attempts,
+        unconfirmed_writes=row.unconfirmed_writes,
         retry_at=row.retry_at,
         is_scheduled_on_device=bool(row.is_scheduled_on_device),
         pulled_backup_access_code_id=row.pulled_backup_access_code_id,

@@ -73,7 +73,7 @@ def _apply_change(
     if change.clear_slot:
         values["slot"] = None
     if change.confirmed_at is not None:
-        values["confirmed_at"] = change.confirmed_at
+        values.update(confirmed_at=change.confirmed_at, unconfirmed_writes=0)
     if change.is_scheduled_on_device is not None:
         values["is_scheduled_on_device"] = change.is_scheduled_on_device
     if change.issues is not None:
@@ -205,6 +205,11 @@ def write_accepted(
                 .values(removal_sent_at=now)
             )
         return
+    conn.execute(
+        update(access_codes)
+        .where(access_codes.c.access_code_id == op.access_code_id)
+        .values(unconfirmed_writes=access_codes.c.unconfirmed_writes + 1)
+    )
     if outcome.assigned_code is not None:
         conn.execute(
             update(slot_writes)

@@ -146,6 +146,16 @@ def unconfirmed_set(device: DeviceState, c: CodeState, now: datetime) -> list[Is
     return [make(brand_code(device, "programming_delay", "delay_in_setting_on_device"), now)]
 
 
+def already_delayed(device: DeviceState, c: CodeState) -> bool:
+    """The code already carries the delay issue (kept through a resend's grace window)."""
+    codes = {
+        brand_code(device, "unconfirmed_set", "failed_to_set_on_device"),
+        brand_code(device, "programming_delay", "delay_in_setting_on_device"),
+    }
+    codes.discard("failed_to_set_on_device")
+    return any(i.code in codes for i in c.issues)
+
+
 def slots_full(device: DeviceState, now: datetime) -> Issue:
     return make(brand_code(device, "slots_full", "no_space_for_access_code_on_device"), now)
 

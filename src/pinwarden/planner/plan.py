@@ -353,13 +353,12 @@ def _plan_wanted(ctx: _Ctx, c: CodeState, codes: Sequence[CodeState], no_room: b
     found = list(preflight(ctx.device, c, codes, ctx.obs or {}, no_room, ctx.now))
     if drift is not None:
         found.append(drift)
-    waiting = c.written_at is not None and (c.confirmed_at is None or c.written_at > c.confirmed_at)
-    if waiting and c.written_at is not None and ctx.now < c.written_at + ctx.grace:
-        ctx.wake(c.written_at + ctx.grace)
-    elif waiting and c.written_at is not None and ctx.now < c.written_at + ctx.policy.retry_max:
-        found.extend(iss.unconfirmed_set(ctx.device, c, ctx.now))
-        ctx.wake(c.written_at + ctx.policy.retry_max)
-    elif not iss.blocking(found) and c.attempts < _max_attempts(ctx) and _may_act(ctx, c):
+    if (
+        _awaiting_confirmation(ctx, c, found)
+        and not iss.blocking(found)
+        and c.attempts < _max_attempts(ctx)
+        and _may_act(ctx, c)
+    ):
         slot = _free_slot(ctx, c.slot)
         if slot is None:
             found.append(iss.slots_full(ctx.device, ctx.now))
@@ -382,6 +381,27 @@ def _plan_wanted(ctx: _Ctx, c: CodeState, codes: Sequence[CodeState], no_room: b
     ctx.events.extend(iss.raise_events(c, raised))
     ctx.wake(c.window.starts_at)
     ctx.wake(c.window.ends_at)
+
+
+def _awaiting_confirmation(ctx: _Ctx, c: CodeState, found: list[Issue]) -> bool:
+    """Whether a write may be sent now. An acknowledged write is given time to land: first the
+    confirmation grace, then resends spaced further apart each time (30 min, 1 h, 2 h, ...), so
+    a slow lock is never kept busy rewriting what it already queued. While it waits, the code
+    carries the brand's delay warning (or, for locks that cannot confirm, an error)."""
+    waiting = c.written_at is not None and (c.confirmed_at is None or c.written_at > c.confirmed_at)
+    if not waiting or c.written_at is None:
+        return True
+    past_grace = ctx.now >= c.written_at + ctx.grace
+    if past_grace or iss.already_delayed(ctx.device, c):
+        found.extend(iss.unconfirmed_set(ctx.device, c, ctx.now))
+    resend_at = c.written_at + ctx.policy.retry_max * 2 ** min(max(c.unconfirmed_writes - 1, 0), 5)
+    if not past_grace:
+        ctx.wake(c.written_at + ctx.grace)
+        return False
+    if ctx.now < resend_at:
+        ctx.wake(resend_at)
+        return False
+    return True
 
 
 def _max_attempts(ctx: _Ctx) -> int:

@@ -58,7 +58,8 @@ class CodeState:
     written_at: datetime | None = None
     removal_sent_at: datetime | None = None
     confirmed_at: datetime | None = None
-    attempts: int = 0
+    attempts: int = 0  # writes the lock refused, since the code last changed
+    unconfirmed_writes: int = 0  # writes the lock acknowledged but did not show yet
     retry_at: datetime | None = None
     is_scheduled_on_device: bool = False
     pulled_backup_access_code_id: str | None = None

@@ -160,6 +160,7 @@ access_codes = Table(
     Column("removal_sent_at", UTCDateTime),
     Column("confirmed_at", UTCDateTime),
     Column("attempts", Integer, nullable=False, default=0),
+    Column("unconfirmed_writes", Integer, nullable=False, default=0),
     Column("retry_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_access_codes_ws_seq", "workspace_id", "is_managed", "seq"),

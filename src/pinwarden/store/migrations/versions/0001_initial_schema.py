@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 00:30:56.385104
+Create Date: 2026-11-26 00:37:01.345001
 """
 
 from collections.abc import Sequence
@@ -212,6 +212,7 @@ def upgrade() -> None:
         ),
         sa.Column("confirmed_at", pinwarden.store.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("unconfirmed_writes", sa.Integer(), nullable=False),
         sa.Column("retry_at", pinwarden.store.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", pinwarden.store.schema.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
