@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
 
 from pinwarden.catalog.brands import brand_profile
-from pinwarden.domain.model import CodeStatus, Issue, Observation, Window
+from pinwarden.domain.model import CodeStatus, Observation, Window
 from pinwarden.engine import records
 from pinwarden.planner.plan import plan
 from pinwarden.planner.types import (
@@ -49,6 +49,7 @@ class Snapshot:
     state: DeviceState
     codes: list[CodeState]
     writes: dict[int, SlotWrite]
+    rows: dict[str, Row[Any]]  # the stored codes, to write only what a plan changes
 
 
 def backoff(policy: Policy, attempts: int, key: str) -> timedelta:
@@ -87,6 +88,22 @@ def _code_state(row: Row[Any]) -> CodeState:
     )
 
 
+# Built once: the hot path only binds the device id.
+_ID = bindparam("device_id")
+_DEVICE = (
+    select(devices, workspaces.c.policy.label("workspace_policy"))
+    .join(workspaces, workspaces.c.workspace_id == devices.c.workspace_id)
+    .where(devices.c.device_id == _ID)
+)
+_CODES = select(access_codes).where(access_codes.c.device_id == _ID).order_by(access_codes.c.seq)
+_WRITES = select(slot_writes).where(slot_writes.c.device_id == _ID)
+_PROVIDER = (
+    select(devices.c.provider, devices.c.brand, sandbox_locks.c.state)
+    .join(sandbox_locks, sandbox_locks.c.device_id == devices.c.device_id, isouter=True)
+    .where(devices.c.device_id == _ID, devices.c.removed_at.is_(None))
+)
+
+
 class Engine:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
@@ -96,48 +113,50 @@ class Engine:
     def reconcile_device(self, device_id: str) -> datetime | None:
         """Make one lock match its desired codes as far as it can now; returns the next wake."""
         now = self.deps.clock.now()
-        with self.deps.store.begin() as conn:
-            device = conn.execute(select(devices).where(devices.c.device_id == device_id)).first()
-            if device is None or device.removed_at is not None:
-                return None
-            backups.refill_pool(self.deps, conn, device, now)
+        provider = self._provider(device_id)
+        snap = self._snapshot(device_id, provider) if provider is not None else None
+        if provider is None or snap is None:
+            return None
+        if snap.device.backup_pool_enabled:
+            with self.deps.store.begin() as conn:
+                if backups.refill_pool(self.deps, conn, snap.device, now):
+                    snap = None
         result: Plan | None = None
         for _ in range(_MAX_PASSES):
-            snap = self._snapshot(device_id)
-            provider = self._provider(snap.device)
+            snap = snap or self._snapshot(device_id, provider)
+            assert snap is not None
             observation = self._observe(snap, provider, now)
-            snap = self._snapshot(device_id, provider)
+            if observation is None or not snap.device.online or snap.device.failure_count:
+                snap = self._snapshot(device_id, provider)  # reachability changed the device row
+                assert snap is not None
             result = plan(snap.state, snap.codes, snap.writes, observation, now, snap.policy)
-            records.apply_plan(self.deps, snap.device, result, now)
+            wake = result.next_wake_at
+            if wake is not None and wake <= now:
+                wake = now + timedelta(seconds=1)
+            records.apply_plan(self.deps, snap, result, now, wake)
             if not result.operations:
                 break
             self._act(snap, provider, result, now)
-        wake = result.next_wake_at if result else None
-        self._set_wake(device_id, wake, now)
-        return wake
+            snap = None
+        return result.next_wake_at if result else None
 
-    def _snapshot(self, device_id: str, provider: Provider | None = None) -> Snapshot:
+    def _snapshot(self, device_id: str, provider: Provider) -> Snapshot | None:
         with self.deps.store.read() as conn:
-            device = conn.execute(select(devices).where(devices.c.device_id == device_id)).one()
-            ws_policy = conn.execute(
-                select(workspaces.c.policy).where(workspaces.c.workspace_id == device.workspace_id)
-            ).scalar_one()
-            rows = conn.execute(
-                select(access_codes)
-                .where(access_codes.c.device_id == device_id)
-                .order_by(access_codes.c.seq)
-            ).all()
+            key = {"device_id": device_id}
+            device = conn.execute(_DEVICE, key).first()
+            if device is None or device.removed_at is not None:
+                return None
+            ws_policy = device.workspace_policy
+            rows = conn.execute(_CODES, key).all()
             writes = {
                 w.slot: SlotWrite(w.slot, w.code, w.name, w.access_code_id, w.written_at)
-                for w in conn.execute(
-                    select(slot_writes).where(slot_writes.c.device_id == device_id)
-                )
+                for w in conn.execute(_WRITES, key)
             }
         policy = Policy.from_mapping({**ws_policy, **device.policy})
         profile = brand_profile(device.brand)
         state = DeviceState(
             device_id=device_id,
-            capabilities=capabilities(device, provider.describe() if provider else None),
+            capabilities=capabilities(device, provider.describe()),
             brand_errors={
                 k: getattr(profile.errors, k) for k in profile.errors.__dataclass_fields__
             },
@@ -149,28 +168,36 @@ class Engine:
             ),
             issues=tuple(issue_from_wire(i) for i in [*device.errors, *device.warnings]),
         )
-        return Snapshot(device, policy, state, [_code_state(r) for r in rows], writes)
+        return Snapshot(
+            device,
+            policy,
+            state,
+            [_code_state(r) for r in rows],
+            writes,
+            {r.access_code_id: r for r in rows},
+        )
 
     # -- providers ---------------------------------------------------------------------------
 
-    def _provider(self, device: Row[Any]) -> Provider:
-        if device.provider != "sandbox":
-            raise NotImplementedError(f"provider {device.provider!r} is not available here")
+    def _provider(self, device_id: str) -> _Tracked | None:
         with self.deps.store.read() as conn:
-            state = conn.execute(
-                select(sandbox_locks.c.state).where(sandbox_locks.c.device_id == device.device_id)
-            ).scalar_one()
-        return SandboxLock(device.brand, state)
+            row = conn.execute(_PROVIDER, {"device_id": device_id}).first()
+        if row is None:
+            return None
+        if row.provider != "sandbox":
+            raise NotImplementedError(f"provider {row.provider!r} is not available here")
+        return _Tracked(row.brand, row.state)
 
     def _save_provider(self, conn: Connection, device_id: str, provider: Provider) -> None:
-        if isinstance(provider, SandboxLock):
+        if isinstance(provider, _Tracked) and provider.changed():
+            provider.mark_saved()
             conn.execute(
                 update(sandbox_locks)
                 .where(sandbox_locks.c.device_id == device_id)
                 .values(state=provider.state)
             )
 
-    def _observe(self, snap: Snapshot, provider: Provider, now: datetime) -> Observation | None:
+    def _observe(self, snap: Snapshot, provider: _Tracked, now: datetime) -> Observation | None:
         try:
             observation = provider.read_codes(now)
         except DeviceUnreachable as exc:
@@ -185,27 +212,36 @@ class Engine:
                     backoff(snap.policy, snap.device.failure_count + 1, snap.device.device_id),
                 )
             return None
-        with self.deps.store.begin() as conn:
-            self._save_provider(conn, snap.device.device_id, provider)
-            records.device_reachable(conn, snap.device, now)
+        back = not snap.device.online or snap.device.failure_count or snap.device.retry_at
+        if back or provider.changed():
+            with self.deps.store.begin() as conn:
+                self._save_provider(conn, snap.device.device_id, provider)
+                records.device_reachable(conn, snap.device, now)
         return observation
 
     def _act(self, snap: Snapshot, provider: Provider, result: Plan, now: datetime) -> None:
+        """Send the plan's commands. Every intended write is durable before the lock is touched
+        (write-ahead), and all outcomes are recorded together afterwards."""
+        sets = [op for op in result.operations if isinstance(op, SetCode)]
+        if sets:
+            with self.deps.store.begin() as conn:
+                for op in sets:
+                    records.intend_write(conn, snap.device.device_id, op, now)
+        done: list[tuple[SetCode | RemoveCode, WriteResult]] = []
         for op in result.operations:
             if isinstance(op, SetCode):
-                # Write-ahead: the intent is durable before the lock is touched.
-                with self.deps.store.begin() as conn:
-                    records.intend_write(conn, snap.device.device_id, op, now)
                 outcome = provider.set_code(
                     now, op.slot, op.code, op.name, op.starts_at, op.ends_at
                 )
             else:
                 outcome = provider.remove_code(now, op.slot)
-            with self.deps.store.begin() as conn:
-                self._save_provider(conn, snap.device.device_id, provider)
-                self._record(conn, snap, op, outcome, now)
+            done.append((op, outcome))
             if outcome.outcome == Outcome.UNREACHABLE:
                 break
+        with self.deps.store.begin() as conn:
+            self._save_provider(conn, snap.device.device_id, provider)
+            for op, outcome in done:
+                self._record(conn, snap, op, outcome, now)
 
     def _record(
         self,
@@ -237,13 +273,19 @@ class Engine:
         else:
             records.write_accepted(conn, snap.device.device_id, op, outcome, now)
 
-    def _set_wake(self, device_id: str, wake: datetime | None, now: datetime) -> None:
-        if wake is not None and wake <= now:
-            wake = now + timedelta(seconds=1)
-        with self.deps.store.begin() as conn:
-            conn.execute(
-                update(devices).where(devices.c.device_id == device_id).values(next_wake_at=wake)
-            )
+
+class _Tracked(SandboxLock):
+    """A sandbox lock that knows whether its state changed since it was loaded or saved."""
+
+    def __init__(self, brand: str, state: dict[str, Any]) -> None:
+        super().__init__(brand, state)
+        self._saved = self.fingerprint()
+
+    def changed(self) -> bool:
+        return self.fingerprint() != self._saved
+
+    def mark_saved(self) -> None:
+        self._saved = self.fingerprint()
 
 
-__all__ = ["Engine", "backoff", "Issue"]
+__all__ = ["Engine", "backoff"]

@@ -29,42 +29,51 @@ def _split(issues: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return [w for w in wired if "error_code" in w], [w for w in wired if "warning_code" in w]
 
 
-def apply_plan(deps: Deps, device: Row[Any], result: Plan, now: datetime) -> None:
+def apply_plan(
+    deps: Deps, snap: Snapshot, result: Plan, now: datetime, wake: datetime | None
+) -> None:
+    """Record a plan's verdicts in one transaction, writing only what differs from the store."""
+    device = snap.device
+    errors, warnings = _split(result.device_issues)
+    device_values: dict[str, Any] = {}
+    if (errors, warnings) != (list(device.errors), list(device.warnings)):
+        device_values.update(errors=errors, warnings=warnings)
+    if wake != device.next_wake_at:
+        device_values["next_wake_at"] = wake
+    changes = [
+        c
+        for c in result.changes
+        if c.forget or c.regenerate_code or _changed_values(c, snap.rows.get(c.access_code_id))
+    ]
+    if not (device_values or changes or result.events or result.new_unmanaged):
+        return
     with deps.store.begin() as conn:
-        device = conn.execute(select(devices).where(devices.c.device_id == device.device_id)).one()
-        errors, warnings = _split(result.device_issues)
-        if (errors, warnings) != (list(device.errors), list(device.warnings)):
+        if device_values:
             conn.execute(
-                update(devices)
-                .where(devices.c.device_id == device.device_id)
-                .values(errors=errors, warnings=warnings)
+                update(devices).where(devices.c.device_id == device.device_id).values(device_values)
             )
-        for event in result.events:
-            events.record(
-                conn,
-                device.workspace_id,
-                event.event_type,
-                now,
-                device=device,
-                access_code_id=event.access_code_id,
-                **dict(event.payload),
-            )
-        for change in result.changes:
-            _apply_change(deps, conn, device, change, now)
+        events.record_many(
+            conn,
+            [
+                events.event_row(
+                    device.workspace_id,
+                    e.event_type,
+                    now,
+                    device=device,
+                    access_code_id=e.access_code_id,
+                    **dict(e.payload),
+                )
+                for e in result.events
+            ],
+        )
+        for change in changes:
+            _apply_change(deps, conn, device, change, snap.rows.get(change.access_code_id), now)
         for slot, code, name in result.new_unmanaged:
             record_unmanaged(conn, device, slot, code, name, now)
 
 
-def _apply_change(
-    deps: Deps, conn: Connection, device: Row[Any], change: CodeChange, now: datetime
-) -> None:
-    where = access_codes.c.access_code_id == change.access_code_id
-    if change.forget:
-        forget(conn, change.access_code_id)
-        conn.execute(
-            delete(slot_writes).where(slot_writes.c.access_code_id == change.access_code_id)
-        )
-        return
+def _changed_values(change: CodeChange, row: Row[Any] | None) -> dict[str, Any]:
+    """The columns `change` would set that differ from the stored `row`."""
     values: dict[str, Any] = {}
     if change.status is not None:
         values["status"] = change.status.value
@@ -82,10 +91,34 @@ def _apply_change(
         values["pending_mutations"] = [dict(m) for m in change.pending_mutations]
     if change.clear_failure:
         values.update(failure=None, attempts=0, retry_at=None)
+    if row is None:
+        return values
+    return {k: v for k, v in values.items() if getattr(row, k) != v}
+
+
+def _apply_change(
+    deps: Deps,
+    conn: Connection,
+    device: Row[Any],
+    change: CodeChange,
+    row: Row[Any] | None,
+    now: datetime,
+) -> None:
+    if change.forget:
+        forget(conn, change.access_code_id)
+        conn.execute(
+            delete(slot_writes).where(slot_writes.c.access_code_id == change.access_code_id)
+        )
+        return
+    values = _changed_values(change, row)
     if change.regenerate_code:
         values.update(_new_pin(deps, conn, device, change.access_code_id, now))
     if values:
-        conn.execute(update(access_codes).where(where).values(values))
+        conn.execute(
+            update(access_codes)
+            .where(access_codes.c.access_code_id == change.access_code_id)
+            .values(values)
+        )
 
 
 def _new_pin(

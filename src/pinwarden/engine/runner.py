@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pinwarden.engine.clock import Clock, VirtualClock
 from pinwarden.store.schema import devices
@@ -55,13 +55,24 @@ class ManualRunner:
                 ).scalars()
             )
 
+    def _earliest_wake(self) -> datetime | None:
+        with self.store.read() as conn:
+            return conn.execute(
+                select(func.min(devices.c.next_wake_at)).where(devices.c.removed_at.is_(None))
+            ).scalar()
+
     def _run(self, device_id: str) -> None:
         try:
             self.reconcile(device_id)
         except Exception:
-            # A failure is recorded by reconcile itself; this keeps one bad lock from stopping
-            # the others.
-            log.exception("reconcile of device %s failed", device_id)
+            # One bad lock must not stop the others, nor hold the clock: look again later.
+            log.exception("reconcile of device %s failed; retrying in a minute", device_id)
+            with self.store.begin() as conn:
+                conn.execute(
+                    devices.update()
+                    .where(devices.c.device_id == device_id)
+                    .values(next_wake_at=self.clock.now() + timedelta(minutes=1))
+                )
 
     def drain_requests(self) -> int:
         done = 0
@@ -88,15 +99,13 @@ class ManualRunner:
             raise TypeError("advance_to needs a virtual clock")
         with self._lock:
             self.drain_requests()
-            for _ in range(1_000_000):
-                due = self._due(target)
-                if not due:
+            while True:
+                moment = self._earliest_wake()
+                if moment is None or moment > target:
                     break
-                moment = max(due[0][0], self.clock.now())
-                self.clock.set(moment)
-                for when, device_id in due:
-                    if when <= moment:
-                        self._run(device_id)
+                self.clock.set(max(moment, self.clock.now()))
+                for _, device_id in self._due(self.clock.now()):
+                    self._run(device_id)
                 self.drain_requests()
             self.clock.set(max(target, self.clock.now()))
             self.run_due()

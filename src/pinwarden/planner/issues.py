@@ -240,8 +240,8 @@ def deferred(
     return (
         {
             "mutation_code": "deferring_creation",
-            "created_at": now.isoformat(),
-            "scheduled_at": program_at.isoformat(),
+            "created_at": _iso(c.created_at),
+            "scheduled_at": _iso(program_at),
             "message": "The code will be programmed onto the lock at scheduled_at.",
         },
     )
@@ -271,3 +271,7 @@ def device_issues(device: DeviceState, now: datetime, policy: Policy) -> tuple[I
         else Issue(i.code, i.kind, i.message, before[i.code].created_at, i.extra)
         for i in found
     )
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

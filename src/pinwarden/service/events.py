@@ -14,6 +14,31 @@ from pinwarden.service.errors import ServiceError, invalid
 from pinwarden.store.schema import events
 
 
+_INSERT = events.insert()
+
+
+def event_row(
+    workspace_id: str,
+    event_type: str,
+    now: datetime,
+    *,
+    device: Row[Any] | None = None,
+    access_code_id: str | None = None,
+    **payload: Any,
+) -> dict[str, Any]:
+    return {
+        "event_id": str(uuid4()),
+        "workspace_id": workspace_id,
+        "event_type": event_type,
+        "device_id": device.device_id if device is not None else None,
+        "connected_account_id": device.connected_account_id if device is not None else None,
+        "access_code_id": access_code_id,
+        "payload": payload,
+        "created_at": now,
+        "occurred_at": now,
+    }
+
+
 def record(
     conn: Connection,
     workspace_id: str,
@@ -24,21 +49,16 @@ def record(
     access_code_id: str | None = None,
     **payload: Any,
 ) -> str:
-    event_id = str(uuid4())
-    conn.execute(
-        events.insert().values(
-            event_id=event_id,
-            workspace_id=workspace_id,
-            event_type=event_type,
-            device_id=device.device_id if device is not None else None,
-            connected_account_id=device.connected_account_id if device is not None else None,
-            access_code_id=access_code_id,
-            payload=payload,
-            created_at=now,
-            occurred_at=now,
-        )
-    )
-    return event_id
+    row = event_row(workspace_id, event_type, now, device=device, access_code_id=access_code_id,
+                    **payload)
+    conn.execute(_INSERT, row)
+    return str(row["event_id"])
+
+
+def record_many(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Append several events in one statement."""
+    if rows:
+        conn.execute(_INSERT, rows)
 
 
 def list_events(deps: Deps, workspace_id: str, p: dict[str, Any]) -> list[dict[str, Any]]:
@@ -59,7 +79,7 @@ def list_events(deps: Deps, workspace_id: str, p: dict[str, Any]) -> list[dict[s
         ("connected_account_id", None, events.c.connected_account_id),
     ):
         values = ([p[one]] if one and one in p else []) + (p.get(many, []) if many else [])
-        if values:
+        if values or (many and many in p):  # an empty list of ids asks for none
             conds.append(column.in_(values))
     query = (
         select(events)

@@ -18,6 +18,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
+
 from pinwarden.catalog.brands import BrandProfile, brand_profile
 from pinwarden.domain.codes import generate_code
 from pinwarden.domain.model import Capabilities, Observation, ObservedSlot, Window
@@ -151,6 +153,10 @@ class SandboxLock:
     def state(self) -> State:
         """A JSON-serialisable copy of the whole lock."""
         return copy.deepcopy(self._state)
+
+    def fingerprint(self) -> bytes:
+        """A cheap digest of the whole state, to tell whether anything changed."""
+        return orjson.dumps(self._state, option=orjson.OPT_SORT_KEYS)
 
     @property
     def brand(self) -> str:
