@@ -235,7 +235,10 @@ def write_accepted(
             conn.execute(
                 update(access_codes)
                 .where(access_codes.c.access_code_id == op.access_code_id)
-                .values(removal_sent_at=now)
+                .values(
+                    removal_sent_at=now,
+                    unconfirmed_writes=access_codes.c.unconfirmed_writes + 1,
+                )
             )
         return
     conn.execute(

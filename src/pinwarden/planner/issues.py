@@ -187,7 +187,10 @@ def is_format_issue(issue: Issue) -> bool:
 
 def blocking(found: Iterable[Issue]) -> bool:
     """Issues that make a write pointless until the code or the lock changes."""
-    return any(i.code in _BLOCKING or is_format_issue(i) for i in found)
+    return any(
+        i.code in _BLOCKING or is_format_issue(i) or i.extra.get("third_party_manager_detected")
+        for i in found
+    )
 
 
 def needs_new_pin(c: CodeState, found: Iterable[Issue]) -> bool:

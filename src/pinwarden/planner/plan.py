@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from pinwarden.catalog.third_party import looks_third_party
 from pinwarden.domain.model import CodeStatus, Observation, ObservedSlot
 from pinwarden.planner import issues as iss
 from pinwarden.planner.capacity import Occupancy, forecast
@@ -128,9 +129,17 @@ def _free_slot(ctx: _Ctx, preferred: int | None) -> int | None:
     """The code's own slot (overwriting whatever was put there), else the lowest free one."""
     if preferred is not None and preferred not in ctx.taken:
         return preferred
-    occupied = (set(ctx.obs or ()) - ctx.freed) | ctx.taken | ctx.assigned
+    occupied = ((set(ctx.obs or ()) | ctx.assigned) - ctx.freed) | ctx.taken
     limit = ctx.device.capabilities.slot_count - ctx.device.capabilities.reserved_slots
     return next((s for s in range(1, limit + 1) if s not in occupied), None)
+
+
+def _holds_slot(ctx: _Ctx, c: CodeState) -> bool:
+    """The code's slot is taken: something is in it, or a write of ours may still land there."""
+    if ctx.obs is not None and c.slot in ctx.obs:
+        return True
+    pending = c.written_at is not None and (c.confirmed_at is None or c.written_at > c.confirmed_at)
+    return c.is_managed and not c.deleting and pending
 
 
 def _occupancies(ctx: _Ctx, codes: Sequence[CodeState]) -> list[Occupancy]:
@@ -167,8 +176,11 @@ def plan(
     policy: Policy,
 ) -> Plan:
     ctx = _Ctx(device, observation.by_slot() if observation else None, writes, now, policy)
+    if ctx.obs is not None:
+        detected = any(looks_third_party(s.name) for s in ctx.obs.values())
+        device = ctx.device = replace(device, third_party_detected=detected)
     codes = _adopt_unrecorded_writes(ctx, codes)
-    ctx.assigned = {c.slot for c in codes if c.slot is not None}
+    ctx.assigned = {c.slot for c in codes if c.slot is not None and _holds_slot(ctx, c)}
     managed = [c for c in codes if c.is_managed]
     capacity = device.capabilities.slot_count - device.capabilities.reserved_slots
     no_room = forecast(_occupancies(ctx, codes), capacity)
@@ -270,8 +282,7 @@ def _plan_unwanted(ctx: _Ctx, c: CodeState, codes: Sequence[CodeState], no_room:
     on_lock = c.slot is not None and _holds(ctx, c, c.slot)
     if on_lock:
         assert c.slot is not None
-        pending = c.removal_sent_at is not None and ctx.now < c.removal_sent_at + ctx.grace
-        if not pending and _may_act(ctx, c):
+        if _may_resend(ctx, c, c.removal_sent_at) and _may_act(ctx, c):
             ctx.ops.append(RemoveCode(c.slot, c.access_code_id))
             ctx.freed.add(c.slot)
         raised = iss.keep(c, iss.removal_issues(ctx.device, c, ctx.now, ctx.policy), ctx.now)
@@ -394,9 +405,17 @@ def _awaiting_confirmation(ctx: _Ctx, c: CodeState, found: list[Issue]) -> bool:
     past_grace = ctx.now >= c.written_at + ctx.grace
     if past_grace or iss.already_delayed(ctx.device, c):
         found.extend(iss.unconfirmed_set(ctx.device, c, ctx.now))
-    resend_at = c.written_at + ctx.policy.retry_max * 2 ** min(max(c.unconfirmed_writes - 1, 0), 5)
-    if not past_grace:
-        ctx.wake(c.written_at + ctx.grace)
+    return _may_resend(ctx, c, c.written_at)
+
+
+def _may_resend(ctx: _Ctx, c: CodeState, sent_at: datetime | None) -> bool:
+    """A command the lock acknowledged is not sent again within the confirmation grace, then
+    only at growing intervals (30 min, 1 h, 2 h, ... 16 h): a slow lock is never flooded."""
+    if sent_at is None:
+        return True
+    resend_at = sent_at + ctx.policy.retry_max * 2 ** min(max(c.unconfirmed_writes - 1, 0), 5)
+    if ctx.now < sent_at + ctx.grace:
+        ctx.wake(sent_at + ctx.grace)
         return False
     if ctx.now < resend_at:
         ctx.wake(resend_at)
@@ -405,7 +424,11 @@ def _awaiting_confirmation(ctx: _Ctx, c: CodeState, found: list[Issue]) -> bool:
 
 
 def _max_attempts(ctx: _Ctx) -> int:
-    return ctx.policy.max_set_attempts
+    """Brands with a "gave up" code stop after the policy's attempts; others retry at the
+    backoff ceiling for as long as the code is wanted."""
+    if ctx.device.brand_errors.get("repeated_set_failures"):
+        return ctx.policy.max_set_attempts
+    return 1 << 30
 
 
 def _confirmed(ctx: _Ctx, c: CodeState, native_future: bool) -> None:

@@ -43,6 +43,19 @@ def preflight(
         found.append(make("duplicate_code_on_device", now, message, **extra))
     if no_room:
         found.append(slots_full(device, now))
+    gave_up = device.brand_errors.get("repeated_set_failures")
+    if device.third_party_detected and gave_up:
+        # Predicted, not waited for: with another app fighting over the lock's codes every
+        # write fails, so say so now instead of after the retries (and never loop on them).
+        found.append(
+            make(
+                gave_up,
+                now,
+                "Another app (RBoy Apps or similar) is managing this lock's codes, so "
+                "setting this code will keep failing. Disable that app for this lock.",
+                third_party_manager_detected=True,
+            )
+        )
     return found
 
 

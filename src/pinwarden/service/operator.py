@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import delete, update
 
-from pinwarden.service import action_attempts, events
+from pinwarden.service import events
 from pinwarden.service.access_codes import forget, get_code_row
 from pinwarden.service.deps import Deps
 from pinwarden.service.devices import get_device_row
@@ -17,30 +17,25 @@ from pinwarden.store.schema import access_codes, devices, slot_writes
 
 def retry(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
     """Forget backoff and the breaker for this code and its lock, and try again at once."""
-    now = deps.clock.now()
     with deps.store.begin() as conn:
         row = get_code_row(conn, workspace_id, p["access_code_id"])
         conn.execute(
             update(access_codes)
             .where(access_codes.c.seq == row.seq)
-            .values(attempts=0, retry_at=None, failure=None, removal_sent_at=None)
+            .values(
+                attempts=0, retry_at=None, failure=None, removal_sent_at=None,
+                unconfirmed_writes=0, written_at=None,
+            )
         )
         conn.execute(
             update(devices)
             .where(devices.c.device_id == row.device_id)
             .values(failure_count=0, retry_at=None)
         )
-        attempt = action_attempts.record(
-            conn,
-            workspace_id,
-            "RETRY_ACCESS_CODE",
-            now,
-            result={},
-            device_id=row.device_id,
-            access_code_id=row.access_code_id,
-        )
     deps.runner.request_reconcile(row.device_id)
-    return {"action_attempt": attempt}
+    # No action attempt: Seam has no retry action type, and /action_attempts/list must only
+    # hold types from Seam's union.
+    return {}
 
 
 def force_forget(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
