@@ -54,6 +54,10 @@ def _physical(store: Store) -> dict[str, Counter[str]]:
     return out
 
 
+def _total(store: Store) -> int:
+    return sum(sum(c.values()) for c in _physical(store).values())
+
+
 def test_sigkill_mid_reconcile_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'pinwarden.db'}")
     store.upgrade()
@@ -67,18 +71,24 @@ def test_sigkill_mid_reconcile_loses_and_duplicates_nothing(tmp_path: Path) -> N
         for n in range(30)
     ]
     rng = random.Random(11)
-    progress = []
+    progress = [0]
     for round_ in range(12):
         proc = _reconcile_process(tmp_path)
-        time.sleep(rng.uniform(0.4, 1.0))
+        # Kill it a moment after it has started changing locks, so it dies mid-work.
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and time.monotonic() < deadline:
+            if _total(store) != progress[-1]:
+                break
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0, 0.05))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        progress.append(sum(sum(c.values()) for c in _physical(store).values()))
+        progress.append(_total(store))
         if round_ == 4:  # change desired state between crashes: delete a third of the codes
             for code in created[::3]:
                 delete_code(deps, workspace, {"access_code_id": code["access_code_id"]})
     # The kills must have landed mid-work, not only before or after it.
-    assert any(0 < p < len(created) for p in progress[:4]), progress
+    assert any(0 < p < len(created) for p in progress[1:5]), progress
     for _ in range(2):
         assert _reconcile_process(tmp_path).wait(timeout=120) == 0
 

@@ -134,7 +134,7 @@ class Engine:
             if wake is not None and wake <= now:
                 wake = now + timedelta(seconds=1)
             records.apply_plan(self.deps, snap, result, now, wake)
-            if not result.operations:
+            if not result.operations and not any(c.regenerate_code for c in result.changes):
                 break
             self._act(snap, provider, result, now)
             snap = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -12,10 +13,11 @@ from pinwarden.domain.codes import generate_code
 from pinwarden.planner.issues import make
 from pinwarden.planner.types import CodeChange, Plan, RemoveCode, SetCode
 from pinwarden.providers.base import WriteResult
-from pinwarden.service import events
+from pinwarden.service import backups, events
 from pinwarden.service.access_codes import forget
 from pinwarden.service.deps import Deps
 from pinwarden.service.devices import capabilities
+from pinwarden.service.errors import ServiceError
 from pinwarden.service.unmanaged import record_unmanaged
 from pinwarden.service.wire import issue_to_wire
 from pinwarden.store.schema import access_codes, devices, slot_writes
@@ -119,6 +121,19 @@ def _apply_change(
             .where(access_codes.c.access_code_id == change.access_code_id)
             .values(values)
         )
+    if change.pull_backup:
+        _pull_backup(conn, change.access_code_id, now)
+
+
+def _pull_backup(conn: Connection, access_code_id: str, now: datetime) -> None:
+    """Automatic mitigation: stand a programmed backup in for a code that will miss its start.
+    The `access_code.backup_access_code_pulled` event tells the app to give the guest the
+    backup's PIN. With no backup ready, the code's own errors already say so."""
+    row = conn.execute(
+        select(access_codes).where(access_codes.c.access_code_id == access_code_id)
+    ).one()
+    with contextlib.suppress(ServiceError):
+        backups.pull_for(conn, row, now)
 
 
 def _new_pin(

@@ -7,6 +7,7 @@ were codes removed at check-out, was anything lost or written twice.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import random
 from collections import Counter
@@ -217,10 +218,9 @@ class Simulation:
         )
 
     def _try(self, action: Callable[[], Any]) -> None:
-        try:
+        # A fault that does not apply to this lock's brand is skipped.
+        with contextlib.suppress(ServiceError):
             action()
-        except ServiceError:
-            pass  # the fault did not apply to this lock (brand lacks the feature)
 
     # -- observations ------------------------------------------------------------------------
 

@@ -250,8 +250,28 @@ def deferred(
     )
 
 
-def device_issues(device: DeviceState, now: datetime, policy: Policy) -> tuple[Issue, ...]:
+def device_issues(
+    device: DeviceState, now: datetime, policy: Policy, pool: tuple[int, int] = (0, 0)
+) -> tuple[Issue, ...]:
+    """Issues of the lock itself; `pool` is (backups programmed, backups wanted)."""
     found: list[Issue] = []
+    ready, wanted = pool
+    if wanted and not ready:
+        found.append(
+            make(
+                "empty_backup_access_code_pool",
+                now,
+                f"None of the {wanted} backup codes is on the lock yet.",
+            )
+        )
+    elif ready < wanted:
+        found.append(
+            make(
+                "partial_backup_access_code_pool",
+                now,
+                f"{ready} of {wanted} backup codes are on the lock.",
+            )
+        )
     if device.unreachable_code is not None:
         found.append(make("device_offline", now, device.unreachable_message or None))
     if device.failure_count >= policy.breaker_threshold:

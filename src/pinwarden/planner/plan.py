@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from pinwarden.catalog.third_party import looks_third_party
-from pinwarden.domain.model import CodeStatus, Observation, ObservedSlot
+from pinwarden.domain.model import CodeStatus, Issue, Observation, ObservedSlot
 from pinwarden.planner import issues as iss
 from pinwarden.planner.capacity import Occupancy, forecast
 from pinwarden.planner.preflight import preflight
@@ -191,7 +191,7 @@ def plan(
     # Removals first: they free the slots new codes take.
     for c in sorted(managed, key=lambda c: wanted_on_lock(device, c, now, policy)):
         _plan_code(ctx, c, codes, c.access_code_id in no_room)
-    device_issues = iss.device_issues(device, now, policy)
+    device_issues = iss.device_issues(device, now, policy, _pool_health(ctx, codes))
     return Plan(
         operations=tuple(ctx.ops),
         changes=tuple(ctx.changes),
@@ -200,6 +200,14 @@ def plan(
         device_issues=device_issues,
         next_wake_at=min(ctx.wakes, default=None),
     )
+
+
+def _pool_health(ctx: _Ctx, codes: Sequence[CodeState]) -> tuple[int, int]:
+    """(backups on the lock, backups in the pool) after this plan; pulled ones are not counted."""
+    status = {ch.access_code_id: ch.status for ch in ctx.changes if ch.status is not None}
+    pool = [c for c in codes if c.is_backup and c.window.is_ongoing and not c.deleting]
+    ready = sum(1 for c in pool if status.get(c.access_code_id, c.status) == CodeStatus.SET)
+    return ready, len(pool)
 
 
 def _adopt_unrecorded_writes(ctx: _Ctx, codes: Sequence[CodeState]) -> list[CodeState]:
@@ -270,7 +278,9 @@ def _plan_blind(ctx: _Ctx, c: CodeState) -> None:
     raised = iss.escalate(
         ctx.device, c, raised, ctx.now, _in_sync_assumed=c.status == CodeStatus.SET
     )
-    ctx.changes.append(CodeChange(c.access_code_id, issues=raised))
+    ctx.changes.append(
+        CodeChange(c.access_code_id, issues=raised, pull_backup=_should_pull(ctx, c, raised))
+    )
     ctx.events.extend(iss.raise_events(c, raised))
     ctx.wake(ctx.device.retry_at)
     ctx.wake(c.window.starts_at)
@@ -387,6 +397,7 @@ def _plan_wanted(ctx: _Ctx, c: CodeState, codes: Sequence[CodeState], no_room: b
             status=CodeStatus.SETTING,
             issues=raised,
             regenerate_code=iss.needs_new_pin(c, found),
+            pull_backup=_should_pull(ctx, c, raised),
         )
     )
     ctx.events.extend(iss.raise_events(c, raised))
@@ -421,6 +432,18 @@ def _may_resend(ctx: _Ctx, c: CodeState, sent_at: datetime | None) -> bool:
         ctx.wake(resend_at)
         return False
     return True
+
+
+def _should_pull(ctx: _Ctx, c: CodeState, raised: tuple[Issue, ...]) -> bool:
+    """With auto_pull_backup_on_failure: a time-bound code with an error, not on the lock an
+    hour (jit_lead) before its start, gets a backup pulled for it (once)."""
+    start = c.window.starts_at
+    if not ctx.policy.auto_pull_backup_on_failure or start is None or c.is_backup:
+        return False
+    if c.pulled_backup_access_code_id or c.deleting:
+        return False
+    ctx.wake(start - ctx.policy.jit_lead)
+    return ctx.now >= start - ctx.policy.jit_lead and any(i.kind == "error" for i in raised)
 
 
 def _max_attempts(ctx: _Ctx) -> int:

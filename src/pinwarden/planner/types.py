@@ -23,6 +23,8 @@ class Policy:
     breaker_pause: timedelta = timedelta(hours=1)
     max_set_attempts: int = 5  # rejected writes before a code stops retrying on its own
     slow_write: timedelta = timedelta(minutes=15)  # acknowledged but unseen: warn after this
+    # Pull a backup code for a code that will miss its start (the app can tell the guest).
+    auto_pull_backup_on_failure: bool = False
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Policy:
@@ -32,9 +34,12 @@ class Policy:
             if key not in fields:
                 continue
             default = getattr(cls(), key)
-            kwargs[key] = (
-                timedelta(seconds=float(value)) if isinstance(default, timedelta) else int(value)
-            )
+            if isinstance(default, timedelta):
+                kwargs[key] = timedelta(seconds=float(value))
+            elif isinstance(default, bool):
+                kwargs[key] = value in (True, "true", "1", 1)
+            else:
+                kwargs[key] = int(value)
         return cls(**kwargs)
 
 
@@ -126,6 +131,7 @@ class CodeChange:
     clear_failure: bool = False
     forget: bool = False  # removal confirmed (or never programmed): drop the record
     regenerate_code: bool = False  # a generated PIN broke a rule: pick a new one
+    pull_backup: bool = False  # the code will miss its start: stand a backup in for it
     pending_mutations: tuple[Mapping[str, Any], ...] | None = None
 
 

@@ -67,7 +67,7 @@ def find_duplicate(
     return None
 
 
-def _pins_on_device(conn: Connection, device_id: str) -> set[str]:
+def pins_on_device(conn: Connection, device_id: str) -> set[str]:
     rows = conn.execute(
         select(access_codes.c.code).where(
             access_codes.c.device_id == device_id, access_codes.c.code.is_not(None)
@@ -84,6 +84,7 @@ def _shared_code(conn: Connection, workspace_id: str, key: str) -> str | None:
             access_codes.c.common_code_key == key,
             access_codes.c.code.is_not(None),
         )
+        .order_by(access_codes.c.seq)
         .limit(1)
     ).first()
     return None if row is None else str(row.code)
@@ -106,7 +107,7 @@ def choose_code(
         if shared is not None:
             return shared, False
     preferred = int(p["preferred_code_length"]) if "preferred_code_length" in p else None
-    avoid = _pins_on_device(conn, device.device_id)
+    avoid = pins_on_device(conn, device.device_id)
     return generate_code(caps, deps.rng, preferred_length=preferred, avoid=avoid), True
 
 
@@ -134,6 +135,12 @@ def insert_code(
         )
     if p.get("use_backup_access_code_pool") and window.is_ongoing:
         raise invalid("use_backup_access_code_pool", "Cannot use the backup pool for ongoing codes")
+    if p.get("use_backup_access_code_pool") and not capabilities(device).supports_backup_pool:
+        raise invalid(
+            "use_backup_access_code_pool",
+            f"{device.brand} locks do not support a backup access code pool "
+            "(properties.supports_backup_access_code_pool is false)",
+        )
     access_code_id = str(uuid4())
     values: dict[str, Any] = {
         "access_code_id": access_code_id,
@@ -174,8 +181,14 @@ def insert_code(
 
 
 def get_code_row(
-    conn: Connection, workspace_id: str, access_code_id: str, *, managed: bool = True
+    conn: Connection,
+    workspace_id: str,
+    access_code_id: str,
+    *,
+    managed: bool = True,
+    device_id: str | None = None,
 ) -> Row[Any]:
+    """The code, 404 unless it is in the workspace (and on `device_id`, when one is given)."""
     row = conn.execute(
         select(access_codes).where(
             access_codes.c.access_code_id == access_code_id,
@@ -183,8 +196,11 @@ def get_code_row(
             access_codes.c.is_managed.is_(managed),
         )
     ).first()
-    if row is None:
-        raise not_found("access_code", "Access code not found", access_code_id=access_code_id)
+    if row is None or (device_id is not None and row.device_id != device_id):
+        data = {"access_code_id": access_code_id}
+        if device_id is not None:
+            data["device_id"] = device_id
+        raise not_found("access_code", "Access code not found", **data)
     return row
 
 
@@ -277,15 +293,17 @@ def list_codes(deps: Deps, workspace_id: str, p: dict[str, Any], *, managed: boo
         conds.append(access_codes.c.is_backup.is_(False))
     if "device_id" in p:
         conds.append(access_codes.c.device_id == p["device_id"])
-    if p.get("access_code_ids"):
+    if "access_code_ids" in p:
+        # An empty list asks for no codes, not for every code.
         conds.append(access_codes.c.access_code_id.in_(p["access_code_ids"]))
     if "search" in p:
-        like = f"%{p['search']}%"
+        # A partial match on the literal text: `%` and `_` are not wildcards here.
+        term = p["search"]
         conds.append(
             or_(
-                access_codes.c.name.ilike(like),
-                access_codes.c.code.like(like),
-                access_codes.c.access_code_id.like(like),
+                access_codes.c.name.icontains(term, autoescape=True),
+                access_codes.c.code.contains(term, autoescape=True),
+                access_codes.c.access_code_id.contains(term, autoescape=True),
             )
         )
     default = 55_000 if managed else 300_000
@@ -300,7 +318,7 @@ def generate(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]
             raise ServiceError(
                 "invalid_input", "this lock generates its own PINs (cannot_specify_pin_code)"
             )
-        code = generate_code(caps, deps.rng, avoid=_pins_on_device(conn, device.device_id))
+        code = generate_code(caps, deps.rng, avoid=pins_on_device(conn, device.device_id))
     now = deps.clock.now()
     return {
         "generated_code": {
