@@ -25,9 +25,11 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.")
 workspace_app = typer.Typer(help="Workspaces.")
 key_app = typer.Typer(help="API keys.")
+device_app = typer.Typer(help="Locks.")
 app.add_typer(db_app, name="db")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(key_app, name="api-key")
+app.add_typer(device_app, name="device")
 console = Console()
 
 DataDir = Annotated[
@@ -65,6 +67,60 @@ def workspace_create(
     if sandbox_devices:
         seed_sandbox_devices(deps, workspace_id)
     console.print_json(json.dumps({"workspace_id": workspace_id, "api_key": key.token}))
+
+
+def _parse_policy(settings: list[str]) -> dict[str, object]:
+    from pinwarden.planner.types import Policy
+
+    known = set(Policy.__dataclass_fields__)
+    values: dict[str, object] = {}
+    for item in settings:
+        key, sep, value = item.partition("=")
+        if not sep or key not in known:
+            raise typer.BadParameter(
+                f"{item!r}: use key=value with a key among {', '.join(sorted(known))} "
+                "(durations in seconds)"
+            )
+        values[key] = value
+    Policy.from_mapping(values)  # refuses values of the wrong kind before anything is stored
+    return values
+
+
+def _set_policy(data_dir: Path, table_name: str, key: str, value: str, settings: list[str]) -> None:
+    from sqlalchemy import select, update
+
+    from pinwarden.store import schema
+
+    table = getattr(schema, table_name)
+    deps = _deps(data_dir)
+    with deps.store.begin() as conn:
+        row = conn.execute(select(table.c.policy).where(table.c[key] == value)).first()
+        if row is None:
+            console.print(f"[red]no {table_name[:-1]} {value}[/red]")
+            raise typer.Exit(1)
+        policy = {**row.policy, **_parse_policy(settings)}
+        conn.execute(update(table).where(table.c[key] == value).values(policy=policy))
+    console.print_json(json.dumps(policy))
+
+
+@workspace_app.command("policy")
+def workspace_policy(
+    workspace_id: str,
+    settings: list[str] = typer.Argument(None, help="key=value, e.g. horizon=777600"),
+    data_dir: DataDir = Path(".pinwarden"),
+) -> None:
+    """Show or change a workspace's reconciler policy (horizon, deadline, jit_lead, ...)."""
+    _set_policy(data_dir, "workspaces", "workspace_id", workspace_id, settings or [])
+
+
+@device_app.command("policy")
+def device_policy(
+    device_id: str,
+    settings: list[str] = typer.Argument(None, help="key=value, overriding the workspace's"),
+    data_dir: DataDir = Path(".pinwarden"),
+) -> None:
+    """Show or change one lock's policy overrides."""
+    _set_policy(data_dir, "devices", "device_id", device_id, settings or [])
 
 
 @key_app.command("create")
