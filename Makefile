@@ -1,8 +1,13 @@
-# The README's two commands: `make demo` and `make test`.
+# The README's two commands: `make demo` and `make test`. Also `make bench` (bench/README.md).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make demo PORT=8081 DATA_DIR=/tmp/demo` to run it elsewhere.
+PORT ?= 8080
+DATA_DIR ?= .pinwarden
+# `make bench BENCH_ARGS="--codes 1000 --seconds 5"`
+BENCH_ARGS ?=
 
 .PHONY: demo test install lint bench
 
@@ -15,13 +20,15 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/pinwarden serve --demo --data-dir .pinwarden --virtual-clock
+	$(BIN)/pinwarden serve --demo --data-dir $(DATA_DIR) --port $(PORT) --virtual-clock
 
-test: $(STAMP)
+lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+
+test: lint
 	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 bench: $(STAMP)
-	$(BIN)/python bench/api.py
+	$(BIN)/python bench/api.py $(BENCH_ARGS)

@@ -15,6 +15,7 @@ from pinwarden.api import access_codes as access_code_routes
 from pinwarden.api import clock as clock_routes
 from pinwarden.api import resources, simulate
 from pinwarden.api.app import Route, create_app
+from pinwarden.console.routes import installer as console_installer
 from pinwarden.engine.clock import Clock, SystemClock, VirtualClock
 from pinwarden.engine.reconcile import Engine
 from pinwarden.engine.runner import EmbeddedRunner, ManualRunner
@@ -102,5 +103,5 @@ def build(
     runner = runner_cls(store, clock, engine.reconcile_device)
     deps.runner = runner
     routes = all_routes(runner if isinstance(clock, VirtualClock) else None)
-    app = create_app(deps, routes, **app_kwargs)
+    app = create_app(deps, routes, extra=[console_installer(deps)], **app_kwargs)
     return Runtime(deps, engine, runner, app)

@@ -13,6 +13,9 @@ from pinwarden.service.deps import Deps
 
 GET = ("GET", "POST")
 CODE = P("code", min_length=4, max_length=12, digits=True)
+# The store keeps names and keys in 200 characters.
+NAME = P("name", nullable=True, max_length=200)
+COMMON_CODE_KEY = P("common_code_key", nullable=True, max_length=200)
 WINDOW = (P("starts_at", "datetime", nullable=True), P("ends_at", "datetime", nullable=True))
 FLAGS = tuple(
     P(name, "bool")
@@ -63,9 +66,9 @@ ROUTES = [
         ("POST",),
         (
             P("device_id", "uuid", required=True),
-            P("name", nullable=True),
+            NAME,
             CODE,
-            P("common_code_key", nullable=True),
+            COMMON_CODE_KEY,
             LENGTH,
             *WINDOW,
             *FLAGS,
@@ -78,7 +81,7 @@ ROUTES = [
         ("POST", "PUT"),
         (
             P("device_ids", "uuid[]", required=True),
-            P("name", nullable=True),
+            NAME,
             CODE,
             LENGTH,
             P("behavior_when_code_cannot_be_shared", choices=("throw", "create_random_code")),
@@ -106,6 +109,9 @@ ROUTES = [
             P("search", min_length=1),
             P("user_identifier_key"),
             P("customer_key"),
+            P("access_method_id", "uuid"),
+            P("access_grant_id", "uuid"),
+            P("access_grant_key"),
             *PAGE,
         ),
         _list,
@@ -116,7 +122,7 @@ ROUTES = [
         (
             P("access_code_id", "uuid", required=True),
             P("device_id", "uuid"),
-            P("name", nullable=True),
+            NAME,
             CODE,
             LENGTH,
             *WINDOW,
@@ -131,8 +137,8 @@ ROUTES = [
         "/access_codes/update_multiple",
         ("PATCH", "POST"),
         (
-            P("common_code_key", required=True),
-            P("name", nullable=True),
+            P("common_code_key", required=True, max_length=200),
+            NAME,
             *WINDOW,
         ),
         _update_multiple,

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from pinwarden.api.params import P, parse, query_to_raw
 from pinwarden.service.auth import authenticate
 from pinwarden.service.deps import Deps
-from pinwarden.service.errors import ServiceError
+from pinwarden.service.errors import InvalidInput, ServiceError
 
 log = logging.getLogger("pinwarden.api")
 
@@ -49,13 +49,33 @@ def error_response(err: ServiceError) -> Response:
     return json_response(err.body(), err.status)
 
 
+def _internal_error() -> ServiceError:
+    return ServiceError("internal_server_error", "an unexpected error occurred; it was logged", 500)
+
+
+def _bad_body(message: str) -> InvalidInput:
+    return InvalidInput({}, form_errors=[message])
+
+
+async def _read_body(request: Request) -> bytes:
+    """The body, refused as soon as it is known to be over MAX_BODY_BYTES (never read whole)."""
+    too_large = _bad_body(f"the request body is larger than {MAX_BODY_BYTES} bytes")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def read_raw(request: Request, route: Route) -> tuple[dict[str, Any], bool]:
     """Parameters from the query string (GET/DELETE) or the JSON body; a GET may carry a body."""
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise ServiceError(
-            "invalid_input", f"the request body is larger than {MAX_BODY_BYTES} bytes", 413
-        )
+    body = await _read_body(request)
     if body.strip():
         content_type = request.headers.get("content-type", "")
         if "json" not in content_type:
@@ -65,9 +85,9 @@ async def read_raw(request: Request, route: Route) -> tuple[dict[str, Any], bool
         try:
             raw = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
-            raise ServiceError("invalid_input", f"the body is not valid JSON: {exc}") from None
+            raise _bad_body(f"the body is not valid JSON: {exc}") from None
         if not isinstance(raw, dict):
-            raise ServiceError("invalid_input", "the JSON body must be an object")
+            raise _bad_body("the JSON body must be an object")
         return raw, False
     return query_to_raw(request.query_params.multi_items(), route.params), True
 
@@ -81,6 +101,11 @@ def make_endpoint(route: Route, deps: Deps) -> Callable[[Request], Any]:
             body = await run_in_threadpool(route.handler, deps, workspace_id, params)
         except ServiceError as err:
             return error_response(err)
+        except Exception:
+            # Answered here rather than by the app's handler, which re-raises to the server:
+            # that would drop the client's keep-alive connection and fail its next request.
+            log.exception("unhandled error on %s", request.url.path)
+            return error_response(_internal_error())
         body["ok"] = True
         return json_response(body)
 
@@ -122,11 +147,7 @@ def create_app(
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s", request.url.path)
-        return error_response(
-            ServiceError(
-                "internal_server_error", "an unexpected error occurred; it was logged", 500
-            )
-        )
+        return error_response(_internal_error())
 
     for install in extra:
         install(app)

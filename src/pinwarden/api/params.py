@@ -8,6 +8,7 @@ value is a string and is coerced. Unknown parameters are ignored, as Seam does.
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -17,7 +18,10 @@ from typing import Any
 
 from pinwarden.service.errors import InvalidInput
 
-_DIGITS = re.compile(r"^\d+$")
+# ASCII only: `\d` also matches other scripts' digits, and `$` matches before a final newline.
+_DIGITS = re.compile(r"[0-9]+")
+# Numbers beyond this lose precision in JavaScript and overflow the databases' integers.
+_MAX_SAFE_INTEGER = 2**53 - 1
 
 
 class _Bad(Exception):
@@ -42,7 +46,8 @@ class P:
     def parse(self, value: Any, from_query: bool) -> Any:
         if self.kind.endswith("[]"):
             return self._parse_list(value, from_query)
-        if value is None or (from_query and value == "" and self.kind != "str"):
+        # In a query string `key=` is how Seam's serializer writes null.
+        if value is None or (from_query and value == "" and (self.kind != "str" or self.nullable)):
             if self.nullable:
                 return None
             raise _Bad("must not be null")
@@ -67,11 +72,13 @@ class P:
     def check_str(self, value: Any) -> str:
         if not isinstance(value, str):
             raise _Bad("must be a string")
+        if "\x00" in value:
+            raise _Bad("must not contain the NUL character")
         if self.min_length is not None and len(value) < self.min_length:
             raise _Bad(f"must be at least {self.min_length} characters")
         if self.max_length is not None and len(value) > self.max_length:
             raise _Bad(f"must be at most {self.max_length} characters")
-        if self.digits and not _DIGITS.match(value):
+        if self.digits and not _DIGITS.fullmatch(value):
             raise _Bad("must contain only digits")
         if self.choices is not None and value not in self.choices:
             raise _Bad("must be one of " + ", ".join(self.choices))
@@ -105,8 +112,8 @@ def _number(p: P, value: Any, from_query: bool) -> float:
             value = float(value)
         except ValueError:
             raise _Bad("must be a number") from None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-        raise _Bad("must be a number")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _Bad("must be a finite number")
     if p.minimum is not None and value < p.minimum:
         raise _Bad(f"must be at least {p.minimum:g}")
     if p.maximum is not None and value > p.maximum:
@@ -118,6 +125,8 @@ def _int(p: P, value: Any, from_query: bool) -> int:
     number = _number(p, value, from_query)
     if number != int(number):
         raise _Bad("must be a whole number")
+    if abs(number) > _MAX_SAFE_INTEGER:
+        raise _Bad(f"must be between -{_MAX_SAFE_INTEGER} and {_MAX_SAFE_INTEGER}")
     return int(number)
 
 
@@ -126,11 +135,13 @@ def _datetime(p: P, value: Any, from_query: bool) -> datetime:
         raise _Bad("must be an ISO 8601 date-time string")
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)  # Seam reads a zoneless timestamp as UTC
+        return parsed.astimezone(UTC)
     except ValueError:
         raise _Bad("must be an ISO 8601 date-time string") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)  # Seam reads a zoneless timestamp as UTC
-    return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:00-14:00 is past year 9999 in UTC
+        raise _Bad("must be a date-time between the years 1 and 9999 in UTC") from None
 
 
 def _object(p: P, value: Any, from_query: bool) -> dict[str, Any]:

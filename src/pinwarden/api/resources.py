@@ -24,9 +24,31 @@ DEVICE_FILTERS = (
     P("customer_key"),
     P("user_identifier_key"),
     P("space_id", "uuid"),
+    P("connect_webview_id", "uuid"),
+    P("custom_metadata_has", "object"),
     P("include_if", "str[]"),
     P("exclude_if", "str[]"),
     *PAGE,
+)
+# Filters on things pinwarden does not have: declared so that they are read, and then match
+# nothing (service/pagination.py FOREIGN_FILTERS).
+EVENT_FOREIGN_FILTERS = (
+    P("customer_key"),
+    P("space_id", "uuid"),
+    P("space_ids", "uuid[]"),
+    P("access_grant_id", "uuid"),
+    P("access_grant_ids", "uuid[]"),
+    P("access_method_id", "uuid"),
+    P("access_method_ids", "uuid[]"),
+    P("user_identity_id", "uuid"),
+    P("connect_webview_id", "uuid"),
+    P("acs_system_id", "uuid"),
+    P("acs_system_ids", "uuid[]"),
+    P("acs_user_id", "uuid"),
+    P("acs_credential_id", "uuid"),
+    P("acs_entrance_id", "uuid"),
+    P("acs_access_group_id", "uuid"),
+    P("acs_encoder_id", "uuid"),
 )
 EXTERNAL = (P("allow_external_modification", "bool"), P("is_external_modification_allowed", "bool"))
 
@@ -97,7 +119,7 @@ ROUTES = [
         ("PATCH", "POST"),
         (
             P("device_id", "uuid", required=True),
-            P("name", nullable=True),
+            P("name", nullable=True, max_length=200),
             P("properties", "object"),
             P("is_managed", "bool"),
             P("custom_metadata", "object"),
@@ -114,6 +136,7 @@ ROUTES = [
             P("custom_metadata_has", "object"),
             P("customer_key"),
             P("user_identifier_key"),
+            P("space_id", "uuid"),
             P("search", min_length=1),
             *PAGE,
         ),
@@ -147,7 +170,7 @@ ROUTES = [
             P("event_type"),
             P("event_types", "str[]"),
             P("event_ids", "uuid[]"),
-            P("customer_key"),
+            *EVENT_FOREIGN_FILTERS,
             P("limit", "int", minimum=1),
             P("unstable_offset", "int", minimum=0),
         ),

@@ -38,7 +38,7 @@ ROUTES = [
         ("POST",),
         (
             DEVICE,
-            P("name", required=True),
+            P("name", required=True, max_length=200),
             PIN,
         ),
         sandbox.create_unmanaged,
@@ -49,7 +49,7 @@ ROUTES = [
         (
             P("access_code_id", "uuid", required=True),
             P("code", min_length=4, max_length=12, digits=True),
-            P("name"),
+            P("name", max_length=200),
             P("remove", "bool"),
         ),
         sandbox.modify_external,

@@ -377,3 +377,20 @@ def issue_type(code: str) -> IssueType:
 
 
 SEED_CODES: tuple[str, ...] = tuple(c for c, t in ISSUE_TYPES.items() if t.seed)
+
+
+def markdown_table() -> str:
+    """The README's table of every issue code, its kind and its recommended mitigation."""
+    rows = ["| code | kind | on | mitigation (`action`) | automatic |", "|---|---|---|---|---|"]
+    for t in ISSUE_TYPES.values():
+        seed = " (seed)" if t.seed else ""
+        rows.append(
+            f"| `{t.code}`{seed} | {t.kind} | {t.scope.replace('_', ' ')} | "
+            f"{t.mitigation.description} (`{t.mitigation.action}`) | "
+            f"{'yes' if t.mitigation.automatic else 'no'} |"
+        )
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

@@ -6,7 +6,7 @@ import contextlib
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, delete, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, select
 
 from pinwarden.catalog.issues import issue_type
 from pinwarden.domain.codes import generate_code
@@ -21,6 +21,24 @@ from pinwarden.service.errors import ServiceError
 from pinwarden.service.unmanaged import record_unmanaged
 from pinwarden.service.wire import issue_to_wire
 from pinwarden.store.schema import access_codes, devices, slot_writes
+
+# Prepared once; the SET clause follows the keys of the parameters given.
+_CODE = access_codes.update().where(access_codes.c.access_code_id == bindparam("b_id"))
+_DEVICE = devices.update().where(devices.c.device_id == bindparam("b_id"))
+_BUMP = _CODE.values(unconfirmed_writes=access_codes.c.unconfirmed_writes + 1)
+_FORGET_WRITE = slot_writes.delete().where(
+    slot_writes.c.device_id == bindparam("b_device"), slot_writes.c.slot == bindparam("b_slot")
+)
+_ADD_WRITE = slot_writes.insert()
+
+
+def update_code(conn: Connection, access_code_id: str, values: dict[str, Any]) -> None:
+    conn.execute(_CODE, {"b_id": access_code_id, **values})
+
+
+def update_device(conn: Connection, device_id: str, values: dict[str, Any]) -> None:
+    conn.execute(_DEVICE, {"b_id": device_id, **values})
+
 
 if TYPE_CHECKING:
     from pinwarden.engine.reconcile import Snapshot
@@ -51,9 +69,7 @@ def apply_plan(
         return
     with deps.store.begin() as conn:
         if device_values:
-            conn.execute(
-                update(devices).where(devices.c.device_id == device.device_id).values(device_values)
-            )
+            update_device(conn, device.device_id, device_values)
         events.record_many(
             conn,
             [
@@ -116,11 +132,7 @@ def _apply_change(
     if change.regenerate_code:
         values.update(_new_pin(deps, conn, device, change.access_code_id, now))
     if values:
-        conn.execute(
-            update(access_codes)
-            .where(access_codes.c.access_code_id == change.access_code_id)
-            .values(values)
-        )
+        update_code(conn, change.access_code_id, values)
     if change.pull_backup:
         _pull_backup(conn, change.access_code_id, now)
 
@@ -164,18 +176,10 @@ def _new_pin(
 
 
 def device_reachable(conn: Connection, device: Row[Any], now: datetime) -> None:
-    if device.online and device.failure_count == 0 and device.retry_at is None:
-        conn.execute(
-            update(devices)
-            .where(devices.c.device_id == device.device_id)
-            .values(last_observed_at=now)
-        )
-        return
-    conn.execute(
-        update(devices)
-        .where(devices.c.device_id == device.device_id)
-        .values(online=True, failure_count=0, retry_at=None, last_observed_at=now)
-    )
+    values: dict[str, Any] = {"last_observed_at": now}
+    if not (device.online and device.failure_count == 0 and device.retry_at is None):
+        values.update(online=True, failure_count=0, retry_at=None)
+    update_device(conn, device.device_id, values)
     if not device.online:
         events.record(conn, device.workspace_id, "device.connected", now, device=device)
 
@@ -195,49 +199,48 @@ def device_unreachable(
     failures = device.failure_count + 1
     if failures >= snap.policy.breaker_threshold:
         wait = max(wait, snap.policy.breaker_pause)
-    conn.execute(
-        update(devices)
-        .where(devices.c.device_id == device.device_id)
-        .values(online=False, failure_count=failures, retry_at=now + wait)
+    update_device(
+        conn, device.device_id, {"online": False, "failure_count": failures, "retry_at": now + wait}
     )
     if device.online:
+        offline = {
+            "error_code": "device_offline",
+            "message": message or "The lock is offline.",
+            "created_at": now.isoformat(),
+        }
+        # Seam's schema allows only these three codes; a lock that stops answering is the device.
         events.record(
             conn,
             device.workspace_id,
             "device.disconnected",
             now,
             device=device,
-            error_code=issue_code,
+            error_code="device_disconnected",
+            device_errors=[offline],
+            device_warnings=[],
+            connected_account_errors=[],
+            connected_account_warnings=[],
         )
     if write_failed and write_issue and issue_type(write_issue).scope == "access_code":
-        conn.execute(
-            update(access_codes)
-            .where(access_codes.c.access_code_id == write_failed)
-            .values(failure=issue_to_wire(make(write_issue, now, message or None)))
+        update_code(
+            conn, write_failed, {"failure": issue_to_wire(make(write_issue, now, message or None))}
         )
 
 
 def intend_write(conn: Connection, device_id: str, op: SetCode, now: datetime) -> None:
+    conn.execute(_FORGET_WRITE, {"b_device": device_id, "b_slot": op.slot})
     conn.execute(
-        delete(slot_writes).where(
-            slot_writes.c.device_id == device_id, slot_writes.c.slot == op.slot
-        )
+        _ADD_WRITE,
+        {
+            "device_id": device_id,
+            "slot": op.slot,
+            "code": op.code,
+            "name": op.name,
+            "access_code_id": op.access_code_id,
+            "written_at": now,
+        },
     )
-    conn.execute(
-        slot_writes.insert().values(
-            device_id=device_id,
-            slot=op.slot,
-            code=op.code,
-            name=op.name,
-            access_code_id=op.access_code_id,
-            written_at=now,
-        )
-    )
-    conn.execute(
-        update(access_codes)
-        .where(access_codes.c.access_code_id == op.access_code_id)
-        .values(slot=op.slot, written_at=now)
-    )
+    update_code(conn, op.access_code_id, {"slot": op.slot, "written_at": now})
 
 
 def write_accepted(
@@ -247,31 +250,23 @@ def write_accepted(
         # The write record stays until the removal is confirmed: a masked lock's slot is ours
         # only by that record.
         if op.access_code_id:
-            conn.execute(
-                update(access_codes)
-                .where(access_codes.c.access_code_id == op.access_code_id)
-                .values(
-                    removal_sent_at=now,
-                    unconfirmed_writes=access_codes.c.unconfirmed_writes + 1,
-                )
-            )
+            conn.execute(_BUMP, {"b_id": op.access_code_id, "removal_sent_at": now})
         return
-    conn.execute(
-        update(access_codes)
-        .where(access_codes.c.access_code_id == op.access_code_id)
-        .values(unconfirmed_writes=access_codes.c.unconfirmed_writes + 1)
-    )
+    conn.execute(_BUMP, {"b_id": op.access_code_id})
     if outcome.assigned_code is not None:
+        conn.execute(_FORGET_WRITE, {"b_device": device_id, "b_slot": op.slot})
         conn.execute(
-            update(slot_writes)
-            .where(slot_writes.c.device_id == device_id, slot_writes.c.slot == op.slot)
-            .values(code=outcome.assigned_code)
+            _ADD_WRITE,
+            {
+                "device_id": device_id,
+                "slot": op.slot,
+                "code": outcome.assigned_code,
+                "name": op.name,
+                "access_code_id": op.access_code_id,
+                "written_at": now,
+            },
         )
-        conn.execute(
-            update(access_codes)
-            .where(access_codes.c.access_code_id == op.access_code_id)
-            .values(code=outcome.assigned_code)
-        )
+        update_code(conn, op.access_code_id, {"code": outcome.assigned_code})
 
 
 def write_rejected(
@@ -292,8 +287,4 @@ def write_rejected(
     }
     if isinstance(op, SetCode):
         values["written_at"] = None
-    conn.execute(
-        update(access_codes)
-        .where(access_codes.c.access_code_id == op.access_code_id)
-        .values(values)
-    )
+    update_code(conn, op.access_code_id, values)

@@ -9,7 +9,7 @@ from uuid import uuid4
 from sqlalchemy import Connection, Row, select, update
 
 from pinwarden.domain.codes import code_violations, generate_code
-from pinwarden.domain.model import CodeStatus, Window
+from pinwarden.domain.model import Capabilities, CodeStatus, Window
 from pinwarden.service import action_attempts, events, wire
 from pinwarden.service.access_codes import (
     _mutation,
@@ -17,6 +17,7 @@ from pinwarden.service.access_codes import (
     find_duplicate,
     get_code_row,
     insert_code,
+    pins_on_device,
     render,
     window_from,
 )
@@ -103,17 +104,16 @@ def apply_update(
     window = window_from(p, now, Window(row.starts_at, row.ends_at))
     values = _changes(row, p, window)
     device = get_device_row(conn, row.workspace_id, row.device_id)
-    if "code" in values:
-        if capabilities(device).pin_generated_by_provider:
-            raise invalid("code", "this lock generates its own PINs (cannot_specify_pin_code)")
+    if "code" in values and capabilities(device).pin_generated_by_provider:
+        raise invalid("code", "this lock generates its own PINs (cannot_specify_pin_code)")
     pin = values.get("code", row.code)
-    if pin is not None and ({"code", "starts_at"} & values.keys()):
-        if find_duplicate(conn, row.device_id, pin, window, exclude_id=row.access_code_id):
-            raise ServiceError(
-                "duplicate_access_code",
-                "another access code on this device has this PIN for an overlapping time",
-                409,
-            )
+    moved = pin is not None and bool({"code", "starts_at"} & values.keys())
+    if moved and find_duplicate(conn, row.device_id, pin, window, exclude_id=row.access_code_id):
+        raise ServiceError(
+            "duplicate_access_code",
+            "another access code on this device has this PIN for an overlapping time",
+            409,
+        )
     if p.get("is_managed") is False:
         values.update(is_managed=False, pending_mutations=[], errors=[], warnings=[])
     if not values:
@@ -146,7 +146,7 @@ def apply_update(
 def update_code(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
     now = deps.clock.now()
     with deps.store.begin() as conn:
-        row = get_code_row(conn, workspace_id, p["access_code_id"])
+        row = get_code_row(conn, workspace_id, p["access_code_id"], device_id=p.get("device_id"))
         apply_update(deps, conn, row, p, now)
         fresh = conn.execute(select(access_codes).where(access_codes.c.seq == row.seq)).one()
         attempt = action_attempts.record(
@@ -212,7 +212,9 @@ def delete_code(
 ) -> dict[str, Any]:
     now = deps.clock.now()
     with deps.store.begin() as conn:
-        row = get_code_row(conn, workspace_id, p["access_code_id"], managed=managed)
+        row = get_code_row(
+            conn, workspace_id, p["access_code_id"], managed=managed, device_id=p.get("device_id")
+        )
         if row.delete_requested_at is None:
             request_delete(conn, row, now)
         attempt = action_attempts.record(
@@ -228,20 +230,68 @@ def delete_code(
     return {"action_attempt": attempt}
 
 
-def _shared_pin(deps: Deps, devices_rows: list[Row[Any]], p: dict[str, Any]) -> str | None:
-    """A PIN every device accepts, or None when the devices cannot share one."""
-    caps = [capabilities(d) for d in devices_rows]
-    if any(c.pin_generated_by_provider for c in caps):
+def _takes(pin: str, caps: Capabilities, pins_there: set[str]) -> bool:
+    """Whether a lock with `caps`, already holding `pins_there`, can take `pin` as well."""
+    if pin in pins_there or code_violations(pin, caps):
+        return False
+    unique_prefix = "unique_first_four_digits" in caps.code_constraints
+    return not (unique_prefix and pin[:4] in {other[:4] for other in pins_there})
+
+
+def _fits(pin: str | None, caps: Capabilities, pins_there: set[str], *, custom: bool) -> bool:
+    """Whether the shared PIN can go on this lock; a custom PIN already there is a 409 later."""
+    if pin is None or caps.pin_generated_by_provider:
+        return False
+    return not code_violations(pin, caps) if custom else _takes(pin, caps, pins_there)
+
+
+def _shared_length(caps: list[Capabilities], preferred: int | None) -> int | None:
+    """The PIN length most of the locks take: the preferred one if it is among them, else the
+    shortest (Seam's rule for `preferred_code_length`)."""
+    counts: dict[int, int] = {}
+    for c in caps:
+        for length in c.supported_code_lengths:
+            counts[length] = counts.get(length, 0) + 1
+    if not counts:
         return None
+    best = max(counts.values())
+    lengths = [n for n, count in counts.items() if count == best]
+    return preferred if preferred in lengths else min(lengths)
+
+
+def _shared_pin(
+    deps: Deps, devices_rows: list[Row[Any]], pins: dict[str, set[str]], p: dict[str, Any]
+) -> str | None:
+    """A PIN for as many of the locks as possible, or None when none of them can share one."""
+    sharing = [d for d in devices_rows if not capabilities(d).pin_generated_by_provider]
     preferred = int(p["preferred_code_length"]) if "preferred_code_length" in p else None
-    for _ in range(200):
-        candidate = generate_code(caps[0], deps.rng, preferred_length=preferred)
-        if all(not code_violations(candidate, c) for c in caps[1:]):
+    length = _shared_length([capabilities(d) for d in sharing], preferred)
+    if length is None:
+        return None
+    group = [d for d in sharing if length in capabilities(d).supported_code_lengths]
+    avoid = set().union(*(pins[d.device_id] for d in group))
+    first = None
+    for _ in range(50):
+        try:
+            candidate = generate_code(
+                capabilities(group[0]), deps.rng, preferred_length=length, avoid=avoid
+            )
+        except ValueError:
+            break
+        first = first or candidate
+        if all(_takes(candidate, capabilities(d), pins[d.device_id]) for d in group[1:]):
             return candidate
-    return None
+        avoid.add(candidate)
+    return first
 
 
 def create_multiple(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
+    """One code per device, all with the same PIN and `common_code_key`.
+
+    A device that cannot take the shared PIN fails the whole request (`throw`, the default) or
+    gets a PIN of its own and no `common_code_key` (`create_random_code`): codes that share a
+    key always share their PIN, as Seam promises.
+    """
     now = deps.clock.now()
     window = window_from(p, now)
     behavior = p.get("behavior_when_code_cannot_be_shared", "throw")
@@ -252,24 +302,23 @@ def create_multiple(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[st
         devices_rows = [
             get_device_row(conn, workspace_id, d) for d in dict.fromkeys(p["device_ids"])
         ]
+        pins = {d.device_id: pins_on_device(conn, d.device_id) for d in devices_rows}
         custom = p.get("code")
         key = None if custom else str(uuid4())
-        shared = custom or _shared_pin(deps, devices_rows, p)
+        shared = custom or _shared_pin(deps, devices_rows, pins, p)
         for device in devices_rows:
             caps = capabilities(device)
-            pin: str | None = shared
-            generated = custom is None
-            if caps.pin_generated_by_provider or pin is None or code_violations(pin, caps):
+            one = {**p, "common_code_key": key}
+            pin, generated = shared, custom is None
+            if not _fits(pin, caps, pins[device.device_id], custom=custom is not None):
                 if behavior == "throw":
                     raise ServiceError(
                         "cannot_share_code",
                         f"device {device.device_id} cannot use a shared PIN; pass "
                         "behavior_when_code_cannot_be_shared=create_random_code to give it its own",
                     )
-                pin, generated = choose_code(
-                    deps, conn, device, caps, {k: v for k, v in p.items() if k != "code"}
-                )
-            one = {**p, "common_code_key": key}
+                one = {k: v for k, v in p.items() if k != "code"}
+                pin, generated = choose_code(deps, conn, device, caps, one)
             created.append(
                 insert_code(
                     deps, conn, device, one, now, code=pin, generated=generated, window=window

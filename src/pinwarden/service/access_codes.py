@@ -14,7 +14,7 @@ from pinwarden.service import action_attempts, events, wire
 from pinwarden.service.deps import Deps
 from pinwarden.service.devices import capabilities, get_device_row
 from pinwarden.service.errors import InvalidInput, ServiceError, invalid, not_found
-from pinwarden.service.pagination import Page, paginate
+from pinwarden.service.pagination import Page, asks_for_foreign, empty_page, paginate
 from pinwarden.store.schema import access_codes, devices
 
 _CREATE_FLAGS = {
@@ -288,6 +288,8 @@ def get(
 
 
 def list_codes(deps: Deps, workspace_id: str, p: dict[str, Any], *, managed: bool = True) -> Page:
+    if asks_for_foreign(p):
+        return empty_page()
     conds = [access_codes.c.workspace_id == workspace_id, access_codes.c.is_managed.is_(managed)]
     if managed:
         conds.append(access_codes.c.is_backup.is_(False))

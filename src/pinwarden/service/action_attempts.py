@@ -63,7 +63,7 @@ def get_attempt(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, A
 
 def list_attempts(deps: Deps, workspace_id: str, p: dict[str, Any]) -> Page:
     conds = [action_attempts.c.workspace_id == workspace_id]
-    if p.get("action_attempt_ids"):
+    if "action_attempt_ids" in p:  # an empty list asks for none
         conds.append(action_attempts.c.action_attempt_id.in_(p["action_attempt_ids"]))
     if "device_id" in p:
         conds.append(action_attempts.c.device_id == p["device_id"])

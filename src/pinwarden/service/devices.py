@@ -5,14 +5,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, select, update
+from sqlalchemy import ColumnElement, Connection, Row, and_, false, not_, select, true, update
 
 from pinwarden.catalog.brands import BRANDS, brand_profile, capabilities_to_seam_properties
 from pinwarden.domain.model import Capabilities
 from pinwarden.service import wire
 from pinwarden.service.deps import Deps
-from pinwarden.service.errors import ServiceError, invalid, not_found
-from pinwarden.service.pagination import Page, each, paginate
+from pinwarden.service.errors import invalid, not_found
+from pinwarden.service.pagination import Page, asks_for_foreign, each, empty_page, paginate
 from pinwarden.store.schema import connected_accounts, devices
 
 _OVERRIDABLE = {f.name for f in dataclasses.fields(Capabilities)}
@@ -55,11 +55,10 @@ def device_to_wire(row: Row[Any]) -> dict[str, Any]:
         "native_scheduling_supported": caps.native_scheduling,
     }
     is_sandbox = row.provider == "sandbox"
-    return {
+    body: dict[str, Any] = {
         "device_id": row.device_id,
         "device_type": profile.device_type,
         "display_name": row.nickname or row.name,
-        "nickname": row.nickname,
         "space_ids": [],
         "capabilities_supported": ["access_code", "lock"],
         "properties": properties,
@@ -70,20 +69,72 @@ def device_to_wire(row: Row[Any]) -> dict[str, Any]:
         "created_at": wire.iso(row.created_at),
         "is_managed": True,
         "custom_metadata": dict(row.custom_metadata),
-        "device_provider": {"device_provider_name": row.provider},
+        "device_provider": {
+            "device_provider_name": row.provider,
+            "display_name": f"{profile.manufacturer_display_name} (sandbox)"
+            if is_sandbox
+            else profile.manufacturer_display_name,
+            "provider_category": "sandbox" if is_sandbox else "stable",
+        },
         "can_program_online_access_codes": True,
         "can_unlock_with_code": True,
         "can_simulate_connection": is_sandbox,
         "can_simulate_disconnection": is_sandbox,
         "can_simulate_removal": is_sandbox,
     }
+    if row.nickname is not None:  # optional in Seam's schema, and never null
+        body["nickname"] = row.nickname
+    return body
+
+
+# Capability flags `include_if` / `exclude_if` can name, as device_to_wire sets them; any other
+# flag is false on every pinwarden device.
+_ALWAYS = frozenset({"can_program_online_access_codes", "can_unlock_with_code"})
+_SANDBOX_ONLY = frozenset(
+    {"can_simulate_connection", "can_simulate_disconnection", "can_simulate_removal"}
+)
+
+
+def _has_flag(flag: str) -> ColumnElement[bool]:
+    if flag in _ALWAYS:
+        return true()
+    if flag in _SANDBOX_ONLY:
+        return devices.c.provider == "sandbox"
+    return false()
+
+
+def metadata_matches(metadata: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    """`custom_metadata_has`: every key present with the value (a query string spells a
+    boolean `true`/`false`)."""
+    for key, value in wanted.items():
+        have = metadata.get(key)
+        if isinstance(have, bool) and isinstance(value, str):
+            have = "true" if have else "false"
+        if key not in metadata or have != value:
+            return False
+    return True
 
 
 def list_devices(deps: Deps, workspace_id: str, p: dict[str, Any]) -> Page:
+    if asks_for_foreign(p):
+        return empty_page()
     conds = [devices.c.workspace_id == workspace_id, devices.c.removed_at.is_(None)]
-    ids = p.get("device_ids", [])
-    if ids:
-        conds.append(devices.c.device_id.in_(ids))
+    conds += [_has_flag(flag) for flag in p.get("include_if", [])]
+    conds += [not_(_has_flag(flag)) for flag in p.get("exclude_if", [])]
+    if p.get("custom_metadata_has"):
+        with deps.store.read() as conn:
+            rows = conn.execute(
+                select(devices.c.device_id, devices.c.custom_metadata).where(and_(*conds))
+            ).all()
+        matching = [
+            r.device_id
+            for r in rows
+            if metadata_matches(dict(r.custom_metadata), p["custom_metadata_has"])
+        ]
+        conds.append(devices.c.device_id.in_(matching))
+    if "device_ids" in p:
+        # An empty list asks for no devices, not for every device.
+        conds.append(devices.c.device_id.in_(p["device_ids"]))
     accounts = p.get("connected_account_ids", []) + (
         [p["connected_account_id"]] if "connected_account_id" in p else []
     )
@@ -96,8 +147,11 @@ def list_devices(deps: Deps, workspace_id: str, p: dict[str, Any]) -> Page:
     if "manufacturer" in p:
         conds.append(devices.c.brand == p["manufacturer"])
     if "search" in p:
-        like = f"%{p['search']}%"
-        conds.append(devices.c.name.ilike(like) | devices.c.nickname.ilike(like))
+        term = p["search"]
+        conds.append(
+            devices.c.name.icontains(term, autoescape=True)
+            | devices.c.nickname.icontains(term, autoescape=True)
+        )
     if "created_before" in p:
         conds.append(devices.c.created_at < p["created_before"])
     return paginate(deps, devices, and_(*conds), p, each(device_to_wire), default_limit=500)
@@ -121,20 +175,47 @@ def get_device(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, An
     raise invalid("device_id", "give device_id or name")
 
 
+_MAX_NAME = 200
+_MAX_METADATA_KEYS = 50
+_MAX_METADATA_VALUE = 500
+
+
+def _nickname(value: Any, field: str) -> str | None:
+    """A device name as Seam takes it: a string up to 200 characters, or null to clear it."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or "\x00" in value or len(value) > _MAX_NAME:
+        raise invalid(field, f"must be a string of at most {_MAX_NAME} characters, or null")
+    return value
+
+
+def _custom_metadata(value: dict[str, Any]) -> dict[str, Any]:
+    """Seam's limits: up to 50 keys, each a string of at most 500 characters or a boolean."""
+    if len(value) > _MAX_METADATA_KEYS:
+        raise invalid("custom_metadata", f"must have at most {_MAX_METADATA_KEYS} keys")
+    for key, item in value.items():
+        text_ok = isinstance(item, str) and len(item) <= _MAX_METADATA_VALUE and "\x00" not in item
+        if "\x00" in key or not (text_ok or isinstance(item, bool) or item is None):
+            raise invalid(
+                "custom_metadata",
+                f"{key!r} must be a string of at most {_MAX_METADATA_VALUE} characters, "
+                "a boolean or null",
+            )
+    return {k: v for k, v in value.items() if v is not None}
+
+
 def update_device(deps: Deps, workspace_id: str, p: dict[str, Any]) -> None:
     values: dict[str, Any] = {}
     if "name" in p:
-        values["nickname"] = p["name"]
-    if isinstance(p.get("properties"), dict) and "name" in p["properties"]:
-        values["nickname"] = p["properties"]["name"]
+        values["nickname"] = _nickname(p["name"], "name")
+    if "name" in p.get("properties", {}):
+        values["nickname"] = _nickname(p["properties"]["name"], "properties")
     if "custom_metadata" in p:
-        values["custom_metadata"] = p["custom_metadata"]
+        values["custom_metadata"] = _custom_metadata(p["custom_metadata"])
     if "backup_access_code_pool_enabled" in p:
         values["backup_pool_enabled"] = p["backup_access_code_pool_enabled"]
     if p.get("is_managed") is False:
-        raise ServiceError(
-            "invalid_input", "pinwarden manages every device it knows; remove it instead"
-        )
+        raise invalid("is_managed", "pinwarden manages every device it knows; remove it instead")
     with deps.store.begin() as conn:
         row = get_device_row(conn, workspace_id, p["device_id"])
         if values:
@@ -144,15 +225,40 @@ def update_device(deps: Deps, workspace_id: str, p: dict[str, Any]) -> None:
 
 
 def list_connected_accounts(deps: Deps, workspace_id: str, p: dict[str, Any]) -> Page:
-    cond = connected_accounts.c.workspace_id == workspace_id
+    if asks_for_foreign(p):
+        return empty_page()
+    conds = [connected_accounts.c.workspace_id == workspace_id]
+    if "search" in p:
+        conds.append(connected_accounts.c.display_name.icontains(p["search"], autoescape=True))
+    if p.get("custom_metadata_has"):
+        with deps.store.read() as conn:
+            rows = conn.execute(
+                select(
+                    connected_accounts.c.connected_account_id,
+                    connected_accounts.c.custom_metadata,
+                ).where(and_(*conds))
+            ).all()
+        matching = [
+            r.connected_account_id
+            for r in rows
+            if metadata_matches(dict(r.custom_metadata), p["custom_metadata_has"])
+        ]
+        conds.append(connected_accounts.c.connected_account_id.in_(matching))
     return paginate(
-        deps, connected_accounts, cond, p, each(wire.connected_account), default_limit=11000
+        deps,
+        connected_accounts,
+        and_(*conds),
+        p,
+        each(wire.connected_account),
+        default_limit=11000,
     )
 
 
 def get_connected_account(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
     if "connected_account_id" not in p:
-        raise invalid("connected_account_id", "Required")
+        if "email" in p:  # pinwarden keeps no account emails, so no account has this one
+            raise not_found("connected_account", email=p["email"])
+        raise invalid("connected_account_id", "give connected_account_id or email")
     with deps.store.read() as conn:
         row = conn.execute(
             select(connected_accounts).where(

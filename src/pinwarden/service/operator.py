@@ -23,8 +23,12 @@ def retry(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
             update(access_codes)
             .where(access_codes.c.seq == row.seq)
             .values(
-                attempts=0, retry_at=None, failure=None, removal_sent_at=None,
-                unconfirmed_writes=0, written_at=None,
+                attempts=0,
+                retry_at=None,
+                failure=None,
+                removal_sent_at=None,
+                unconfirmed_writes=0,
+                written_at=None,
             )
         )
         conn.execute(

@@ -13,7 +13,7 @@ import orjson
 from sqlalchemy import ColumnElement, Connection, Row, Table, select, tuple_
 
 from pinwarden.service.deps import Deps
-from pinwarden.service.errors import ServiceError
+from pinwarden.service.errors import ServiceError, invalid
 
 _MAX_LIMIT = 55_000
 
@@ -24,11 +24,45 @@ class Page:
     pagination: dict[str, Any]
 
 
-def _query_hash(p: dict[str, Any]) -> str:
+def empty_page() -> Page:
+    return Page([], {"has_next_page": False, "next_page_cursor": None, "next_page_url": None})
+
+
+# Filters on things pinwarden does not have (customers, spaces, access grants and methods,
+# client sessions, access systems, Connect Webviews). Nothing in pinwarden belongs to one, so
+# nothing matches; ignoring the filter would answer with everything instead.
+FOREIGN_FILTERS = (
+    "customer_key",
+    "user_identifier_key",
+    "space_id",
+    "space_ids",
+    "access_grant_id",
+    "access_grant_ids",
+    "access_grant_key",
+    "access_method_id",
+    "access_method_ids",
+    "user_identity_id",
+    "connect_webview_id",
+    "acs_system_id",
+    "acs_system_ids",
+    "acs_user_id",
+    "acs_credential_id",
+    "acs_entrance_id",
+    "acs_access_group_id",
+    "acs_encoder_id",
+)
+
+
+def asks_for_foreign(p: dict[str, Any]) -> bool:
+    """Whether `p` filters on something pinwarden does not have (null or empty is no filter)."""
+    return any(p.get(name) not in (None, "", []) for name in FOREIGN_FILTERS)
+
+
+def _query_hash(table: Table, p: dict[str, Any]) -> str:
+    """Ties a cursor to the list and the parameters that made it."""
     rest = {k: v for k, v in p.items() if k != "page_cursor"}
-    return hashlib.sha256(orjson.dumps(rest, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()[
-        :16
-    ]
+    query = orjson.dumps([table.name, rest], option=orjson.OPT_SORT_KEYS, default=str)
+    return hashlib.sha256(query).hexdigest()[:16]
 
 
 def _order_columns(table: Table) -> list[Any]:
@@ -43,25 +77,31 @@ def _encode(query_hash: str, row: Row[Any], columns: list[Any]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps([query_hash, values])).decode()
 
 
+def _cursor_value(value: Any, column: Any) -> Any:
+    """One saved position, checked: a cursor is client input, however opaque it looks."""
+    if column.name == "created_at":
+        return datetime.fromisoformat(value)
+    expected = int if column.name == "seq" else str
+    if isinstance(value, bool) or not isinstance(value, expected):
+        raise ValueError(f"bad {column.name} in cursor")
+    return value
+
+
 def _decode(cursor: str, query_hash: str, columns: list[Any]) -> list[Any]:
     try:
         saved_hash, values = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
         if len(values) != len(columns):
-            raise ValueError
+            raise ValueError("wrong number of values in cursor")
+        after = [_cursor_value(v, c) for v, c in zip(values, columns, strict=True)]
     except (ValueError, TypeError, orjson.JSONDecodeError):
-        raise ServiceError(
-            "invalid_input", "page_cursor is not a cursor this server issued"
-        ) from None
+        raise invalid("page_cursor", "is not a cursor this server issued") from None
     if saved_hash != query_hash:
         raise ServiceError(
             "mismatched_page_parameters",
             "When using next_page_cursor, the request must send parameters identical to the "
             "initial request.",
         )
-    return [
-        datetime.fromisoformat(v) if c.name == "created_at" else v
-        for v, c in zip(values, columns, strict=True)
-    ]
+    return after
 
 
 def paginate(
@@ -75,9 +115,9 @@ def paginate(
 ) -> Page:
     limit = min(int(p.get("limit", default_limit)), _MAX_LIMIT)
     if limit < 1:
-        raise ServiceError("invalid_input", "limit must be at least 1")
+        raise invalid("limit", "must be at least 1")
     columns = _order_columns(table)
-    query_hash = _query_hash(p)
+    query_hash = _query_hash(table, p)
     query = select(table).where(condition)
     if p.get("page_cursor"):
         after = _decode(p["page_cursor"], query_hash, columns)

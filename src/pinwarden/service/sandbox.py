@@ -239,7 +239,12 @@ def keypad_code_entry(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[
             ).first()
         if slot is None:
             events.record(
-                conn, workspace_id, "lock.access_denied", now, device=device, reason="unknown_code"
+                conn,
+                workspace_id,
+                "lock.access_denied",
+                now,
+                device=device,
+                reason={"reason_code": "unknown_code", "message": "No code on the lock matches."},
             )
         else:
             extra: dict[str, Any] = {"method": "keycode"}

@@ -9,7 +9,7 @@ from uuid import uuid4
 from sqlalchemy import Connection, Row, update
 
 from pinwarden.domain.model import CodeStatus
-from pinwarden.service import action_attempts, events
+from pinwarden.service import events
 from pinwarden.service.access_code_changes import delete_code
 from pinwarden.service.access_codes import get_code_row, list_codes
 from pinwarden.service.deps import Deps
@@ -67,14 +67,7 @@ def convert_to_managed(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict
         row = get_code_row(conn, workspace_id, p["access_code_id"], managed=False)
         device = get_device_row(conn, workspace_id, row.device_id)
         if not capabilities(device).supports_unmanaged_conversion:
-            events.record(
-                conn,
-                workspace_id,
-                "access_code.unmanaged.failed_to_convert_to_managed",
-                now,
-                device=device,
-                access_code_id=row.access_code_id,
-            )
+            # Refused up front, so nothing is written (not even a failed_to_convert event).
             raise ServiceError(
                 "unsupported_conversion",
                 "this lock's brand does not let pinwarden take over existing codes; delete the "
@@ -120,17 +113,10 @@ def convert_to_managed(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict
             device=device,
             access_code_id=row.access_code_id,
         )
-        attempt = action_attempts.record(
-            conn,
-            workspace_id,
-            "CONVERT_ACCESS_CODE_TO_MANAGED",
-            now,
-            result={},
-            device_id=row.device_id,
-            access_code_id=row.access_code_id,
-        )
     deps.runner.request_reconcile(row.device_id)
-    return {"action_attempt": attempt}
+    # Seam answers `{ok}`; an action attempt would need a type outside Seam's action_attempt
+    # union, which would then break /action_attempts/list for clients that check the schema.
+    return {}
 
 
 def update_unmanaged(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:

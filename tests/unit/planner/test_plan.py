@@ -166,12 +166,12 @@ def test_never_writes_a_code_outside_its_window(
             continue
         c = by_id[op.access_code_id]
         if c.window.ends_at is not None:
-            assert NOW < c.window.ends_at
+            assert c.window.ends_at > NOW
             if dev.capabilities.native_scheduling:
                 assert op.ends_at == c.window.ends_at and op.starts_at is not None
             else:
                 assert c.window.starts_at is not None
-                assert NOW >= c.window.starts_at - POLICY.jit_lead
+                assert c.window.starts_at - POLICY.jit_lead <= NOW
 
 
 @settings(max_examples=200, deadline=None)
@@ -204,8 +204,11 @@ def test_every_code_without_room_is_told_so(
             if c.access_code_id in wrote:
                 continue
             issues = changes[c.access_code_id].issues or ()
-            if c.window.starts_at is not None and NOW >= c.window.starts_at - (
-                POLICY.horizon if dev.capabilities.native_scheduling else POLICY.jit_lead
+            if (
+                c.window.starts_at is not None
+                and c.window.starts_at
+                - (POLICY.horizon if dev.capabilities.native_scheduling else POLICY.jit_lead)
+                <= NOW
             ):
                 assert {i.code for i in issues} & (full_codes | {"failed_to_set_on_device"})
 
