@@ -30,11 +30,32 @@ class ManualRunner:
         self.store = store
         self.clock = clock
         self.reconcile = reconcile
-        self.requested: dict[str, None] = {}
+        self.requested: dict[str, None] = {}  # insertion-ordered set; guarded by _queue_lock
+        self._queue_lock = threading.Lock()
         self._lock = threading.RLock()
 
-    def request_reconcile(self, device_id: str) -> None:
-        self.requested[device_id] = None
+    def request_reconcile(self, device_id: str, at: datetime | None = None) -> None:
+        """Look at the device now, or (with `at`) no later than `at`: deferred requests for
+        the same device collapse into one wake, so a burst of bookings costs one reconcile."""
+        if at is not None:
+            with self.store.begin() as conn:
+                conn.execute(
+                    devices.update()
+                    .where(devices.c.device_id == device_id)
+                    .where((devices.c.next_wake_at.is_(None)) | (devices.c.next_wake_at > at))
+                    .values(next_wake_at=at)
+                )
+            return
+        with self._queue_lock:
+            self.requested[device_id] = None
+
+    def _next_request(self) -> str | None:
+        with self._queue_lock:
+            if not self.requested:
+                return None
+            device_id = next(iter(self.requested))
+            del self.requested[device_id]
+            return device_id
 
     def _due(self, until: datetime) -> list[tuple[datetime, str]]:
         with self.store.read() as conn:
@@ -77,9 +98,7 @@ class ManualRunner:
     def drain_requests(self) -> int:
         done = 0
         with self._lock:
-            while self.requested:
-                device_id = next(iter(self.requested))
-                del self.requested[device_id]
+            while (device_id := self._next_request()) is not None:
                 self._run(device_id)
                 done += 1
         return done
@@ -123,9 +142,10 @@ class EmbeddedRunner(ManualRunner):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def request_reconcile(self, device_id: str) -> None:
-        self.requested[device_id] = None
-        self._wakeup.set()
+    def request_reconcile(self, device_id: str, at: datetime | None = None) -> None:
+        super().request_reconcile(device_id, at)
+        if at is None:
+            self._wakeup.set()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="pinwarden-engine", daemon=True)

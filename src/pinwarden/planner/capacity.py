@@ -20,18 +20,21 @@ class Occupancy:
     rank: tuple[int, datetime, datetime, str]  # lower ranks get slots first
 
 
-def _covers(o: Occupancy, moment: datetime) -> bool:
-    return o.start <= moment and (o.end is None or moment < o.end)
-
-
 def _peak(accepted: Sequence[Occupancy], candidate: Occupancy) -> int:
-    """Most accepted intervals alive at once inside `candidate`'s interval."""
-    points = [candidate.start] + [
-        o.start
-        for o in accepted
-        if o.start > candidate.start and (candidate.end is None or o.start < candidate.end)
-    ]
-    return max(sum(1 for o in accepted if _covers(o, p)) for p in points)
+    """Most accepted intervals alive at once inside `candidate`'s interval (a sweep over the
+    ones that overlap it)."""
+    c_start, c_end = candidate.start, candidate.end
+    marks: list[tuple[datetime, int]] = []
+    for o in accepted:
+        if (c_end is None or o.start < c_end) and (o.end is None or o.end > c_start):
+            marks.append((max(o.start, c_start), 1))
+            if o.end is not None and (c_end is None or o.end < c_end):
+                marks.append((o.end, -1))
+    alive = peak = 0
+    for _, step in sorted(marks, key=lambda m: (m[0], m[1])):  # ends before starts at a tie
+        alive += step
+        peak = max(peak, alive)
+    return peak
 
 
 def forecast(occupancies: Iterable[Occupancy], capacity: int) -> set[str]:

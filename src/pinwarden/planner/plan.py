@@ -14,7 +14,7 @@ from pinwarden.catalog.third_party import looks_third_party
 from pinwarden.domain.model import CodeStatus, Issue, Observation, ObservedSlot
 from pinwarden.planner import issues as iss
 from pinwarden.planner.capacity import Occupancy, forecast
-from pinwarden.planner.preflight import preflight
+from pinwarden.planner.preflight import Neighbours, preflight
 from pinwarden.planner.types import (
     CodeChange,
     CodeState,
@@ -43,6 +43,7 @@ class _Ctx:
     taken: set[int] = field(default_factory=set)  # slots this plan writes
     freed: set[int] = field(default_factory=set)  # slots this plan empties
     assigned: set[int] = field(default_factory=set)  # slots other codes hold or await
+    near: Neighbours = field(default_factory=lambda: Neighbours({}, {}))
 
     def wake(self, moment: datetime | None) -> None:
         if moment is not None and moment > self.now:
@@ -181,6 +182,7 @@ def plan(
         device = ctx.device = replace(device, third_party_detected=detected)
     codes = _adopt_unrecorded_writes(ctx, codes)
     ctx.assigned = {c.slot for c in codes if c.slot is not None and _holds_slot(ctx, c)}
+    ctx.near = Neighbours.of(codes, ctx.obs or {})
     managed = [c for c in codes if c.is_managed]
     capacity = device.capabilities.slot_count - device.capabilities.reserved_slots
     no_room = forecast(_occupancies(ctx, codes), capacity)
@@ -329,7 +331,7 @@ def _plan_unwanted(ctx: _Ctx, c: CodeState, codes: Sequence[CodeState], no_room:
         ctx.events.append(PlannedEvent("access_code.deleted", c.access_code_id, {"code": c.code}))
         return
     # Not yet time to program: preflight now, so problems are known long before the deadline.
-    found = preflight(ctx.device, c, codes, ctx.obs or {}, no_room, ctx.now)
+    found = preflight(ctx.device, c, ctx.near, no_room, ctx.now)
     raised = iss.keep(c, found, ctx.now)
     ctx.changes.append(
         CodeChange(
@@ -371,7 +373,7 @@ def _plan_wanted(ctx: _Ctx, c: CodeState, codes: Sequence[CodeState], no_room: b
         ctx.events.extend(iss.raise_events(c, raised))
         ctx.wake(c.window.ends_at)
         return
-    found = list(preflight(ctx.device, c, codes, ctx.obs or {}, no_room, ctx.now))
+    found = list(preflight(ctx.device, c, ctx.near, no_room, ctx.now))
     if drift is not None:
         found.append(drift)
     if (

@@ -6,22 +6,19 @@ the lock's rules, a duplicate PIN, no slot free for the code's whole window.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from pinwarden.domain.codes import code_violations, name_violations
-from pinwarden.domain.model import Issue, ObservedSlot, Window
+from pinwarden.domain.model import Issue, ObservedSlot
 from pinwarden.planner.issues import brand_code, make, slots_full
 from pinwarden.planner.types import CodeState, DeviceState
 
 
 def preflight(
-    device: DeviceState,
-    c: CodeState,
-    codes: Sequence[CodeState],
-    obs: Mapping[int, ObservedSlot],
-    no_room: bool,
-    now: datetime,
+    device: DeviceState, c: CodeState, near: Neighbours, no_room: bool, now: datetime
 ) -> list[Issue]:
     found: list[Issue] = []
     caps = device.capabilities
@@ -37,7 +34,7 @@ def preflight(
                 format_rule=True,
             )
         )
-    duplicate = _duplicate(c, codes, obs)
+    duplicate = _duplicate(c, near)
     if duplicate is not None:
         message, extra = duplicate
         found.append(make("duplicate_code_on_device", now, message, **extra))
@@ -59,18 +56,35 @@ def preflight(
     return found
 
 
-def _duplicate(
-    c: CodeState, codes: Sequence[CodeState], obs: Mapping[int, ObservedSlot]
-) -> tuple[str, dict[str, str]] | None:
+@dataclass(frozen=True)
+class Neighbours:
+    """Every code on a lock by PIN, built once per plan so preflight is linear."""
+
+    by_pin: Mapping[str, tuple[CodeState, ...]]
+    stray: Mapping[str, tuple[int, ...]]  # PIN -> observed slots no known code explains
+
+    @classmethod
+    def of(cls, codes: Sequence[CodeState], obs: Mapping[int, ObservedSlot]) -> Neighbours:
+        by_pin: dict[str, list[CodeState]] = defaultdict(list)
+        for code in codes:
+            if code.code is not None:
+                by_pin[code.code].append(code)
+        known = {code.slot for code in codes if code.slot is not None}
+        stray: dict[str, list[int]] = defaultdict(list)
+        for slot, seen in obs.items():
+            if slot not in known and seen.code is not None:
+                stray[seen.code].append(slot)
+        return cls(
+            {k: tuple(v) for k, v in by_pin.items()}, {k: tuple(v) for k, v in stray.items()}
+        )
+
+
+def _duplicate(c: CodeState, near: Neighbours) -> tuple[str, dict[str, str]] | None:
     """The message and wire fields naming the other code with this PIN, if any."""
     if c.code is None:
         return None
-    mine = Window(c.window.starts_at, c.window.ends_at)
-    known_slots: set[int] = set()
-    for other in codes:
-        if other.slot is not None:
-            known_slots.add(other.slot)
-        if other.access_code_id == c.access_code_id or other.code != c.code or other.deleting:
+    for other in near.by_pin.get(c.code, ()):
+        if other.access_code_id == c.access_code_id or other.deleting:
             continue
         if not other.is_managed:
             return (
@@ -78,12 +92,12 @@ def _duplicate(
                 "or convert it to a managed code.",
                 {"unmanaged_access_code_id": other.access_code_id},
             )
-        if other.window.overlaps(mine) and other.slot is not None and other.slot != c.slot:
+        if other.window.overlaps(c.window) and other.slot is not None and other.slot != c.slot:
             return (
                 "Another managed code on this lock has this PIN at the same time.",
                 {"managed_access_code_id": other.access_code_id},
             )
-    for slot, seen in obs.items():
-        if slot not in known_slots and slot != c.slot and seen.code == c.code:
+    for slot in near.stray.get(c.code, ()):
+        if slot != c.slot:
             return f"A code in slot {slot} already has this PIN.", {}
     return None

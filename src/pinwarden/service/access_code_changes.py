@@ -17,6 +17,7 @@ from pinwarden.service.access_codes import (
     find_duplicate,
     get_code_row,
     insert_code,
+    look_again_at,
     pins_on_device,
     render,
     window_from,
@@ -331,5 +332,5 @@ def create_multiple(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[st
         ).all()
         body = render(conn, rows)
     for device in devices_rows:
-        deps.runner.request_reconcile(device.device_id)
+        deps.runner.request_reconcile(device.device_id, at=look_again_at(window, now))
     return {"access_codes": body}

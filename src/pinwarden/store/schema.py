@@ -165,6 +165,7 @@ access_codes = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_access_codes_ws_seq", "workspace_id", "is_managed", "seq"),
     Index("ix_access_codes_device", "device_id", "is_managed"),
+    Index("ix_access_codes_device_code", "device_id", "code"),
     Index("ix_access_codes_common", "workspace_id", "common_code_key"),
 )
 

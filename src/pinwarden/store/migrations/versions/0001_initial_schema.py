@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 00:37:01.345001
+Create Date: 2026-11-26 01:09:36.623439
 """
 
 from collections.abc import Sequence
@@ -230,6 +230,7 @@ def upgrade() -> None:
             "ix_access_codes_common", ["workspace_id", "common_code_key"], unique=False
         )
         batch_op.create_index("ix_access_codes_device", ["device_id", "is_managed"], unique=False)
+        batch_op.create_index("ix_access_codes_device_code", ["device_id", "code"], unique=False)
         batch_op.create_index(
             "ix_access_codes_ws_seq", ["workspace_id", "is_managed", "seq"], unique=False
         )
@@ -267,6 +268,7 @@ def downgrade() -> None:
     op.drop_table("sandbox_locks")
     with op.batch_alter_table("access_codes", schema=None) as batch_op:
         batch_op.drop_index("ix_access_codes_ws_seq")
+        batch_op.drop_index("ix_access_codes_device_code")
         batch_op.drop_index("ix_access_codes_device")
         batch_op.drop_index("ix_access_codes_common")
 
