@@ -21,30 +21,41 @@ PG_ADMIN_URL = os.environ.get(
 )
 
 
-def _pg_url() -> str:
-    """A database of this test process's own (xdist workers run side by side)."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"pinwarden_test_{worker}"
+def _admin(statement: str) -> None:
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            conn.execute(text(f"CREATE DATABASE {name}"))
+            conn.execute(text(statement))
+    finally:
+        admin.dispose()
+
+
+def _pg_name() -> str:
+    """A database of this test process's own: xdist workers, and whole test sessions (a CI
+    clone beside a work tree), run side by side."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return f"pinwarden_test_{worker}_{os.getpid()}"
+
+
+def _pg_url(name: str) -> str:
+    try:
+        _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        _admin(f"CREATE DATABASE {name}")
     except Exception as exc:  # noqa: BLE001
         pytest.fail(
             f"PostgreSQL is required for these tests and is not reachable at {PG_ADMIN_URL}: {exc}"
         )
-    finally:
-        admin.dispose()
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
 @pytest.fixture(scope="session")
 def pg_store() -> Iterator[Store]:
-    store = Store(_pg_url(), pool_size=5)
+    name = _pg_name()
+    store = Store(_pg_url(name), pool_size=5)
     store.upgrade()
     yield store
     store.dispose()
+    _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def _truncate(store: Store) -> None:
