@@ -43,7 +43,7 @@ def _create(deps: Deps, ws: str, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def _list(deps: Deps, ws: str, p: dict[str, Any]) -> dict[str, Any]:
-    page = codes.list_codes(deps, ws, p)
+    page = codes.list_codes(deps, ws, p, for_wire=True)
     return {"access_codes": page.items, "pagination": page.pagination}
 
 

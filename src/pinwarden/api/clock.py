@@ -48,6 +48,9 @@ def routes(advance_to: Callable[[Any], None]) -> list[Route]:
             ("POST",),
             (P("seconds", "number", required=True, minimum=0, maximum=10 * 365 * 86400),),
             advance,
+            slow=True,
         ),
-        Route("/sandbox/clock/set", ("POST",), (P("now", "datetime", required=True),), set_),
+        Route(
+            "/sandbox/clock/set", ("POST",), (P("now", "datetime", required=True),), set_, slow=True
+        ),
     ]

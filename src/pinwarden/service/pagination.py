@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -112,24 +112,28 @@ def paginate(
     render: Callable[[Connection, list[Row[Any]]], list[dict[str, Any]]],
     *,
     default_limit: int,
+    columns: Sequence[ColumnElement[Any]] | None = None,
 ) -> Page:
+    """One page of `table` rows matching `condition`; `columns` narrows what is fetched (the
+    ordering columns are always included)."""
     limit = min(int(p.get("limit", default_limit)), _MAX_LIMIT)
     if limit < 1:
         raise invalid("limit", "must be at least 1")
-    columns = _order_columns(table)
+    order = _order_columns(table)
     query_hash = _query_hash(table, p)
-    query = select(table).where(condition)
+    query = select(*columns, *order) if columns is not None else select(table)
+    query = query.where(condition)
     if p.get("page_cursor"):
-        after = _decode(p["page_cursor"], query_hash, columns)
-        key = columns[0] if len(columns) == 1 else tuple_(*columns)
-        query = query.where(key > (after[0] if len(columns) == 1 else tuple_(*after)))
-    query = query.order_by(*columns).limit(limit + 1)
+        after = _decode(p["page_cursor"], query_hash, order)
+        key = order[0] if len(order) == 1 else tuple_(*order)
+        query = query.where(key > (after[0] if len(order) == 1 else tuple_(*after)))
+    query = query.order_by(*order).limit(limit + 1)
     with deps.store.read() as conn:
         rows = conn.execute(query).all()
         has_next = len(rows) > limit
         rows = rows[:limit]
         items = render(conn, rows)
-    cursor = _encode(query_hash, rows[-1], columns) if has_next else None
+    cursor = _encode(query_hash, rows[-1], order) if has_next else None
     return Page(
         items,
         {"has_next_page": has_next, "next_page_cursor": cursor, "next_page_url": None},

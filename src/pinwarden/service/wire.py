@@ -5,16 +5,32 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Row
 
 from pinwarden.catalog.issues import issue_type
 from pinwarden.domain.model import Issue
 
 
-def iso(moment: datetime | None) -> str | None:
+def iso(moment: datetime | str | None) -> str | None:
+    """ISO 8601 in UTC with milliseconds. A string is a raw SQLite value fetched without type
+    processing (lists do that for speed): stored as `YYYY-MM-DD HH:MM:SS.ffffff` in UTC."""
     if moment is None:
         return None
+    if isinstance(moment, str):
+        return f"{moment[:10]}T{moment[11:23]}Z"
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def json_value(value: Any) -> Any:
+    """A JSON column's value; raw text (fetched without decoding) is passed through as is."""
+    return orjson.Fragment(value) if isinstance(value, str) else value
+
+
+def _issues(stored: Any, extra: list[dict[str, Any]] | None) -> Any:
+    if not extra:
+        return json_value(stored)
+    return [*(orjson.loads(stored) if isinstance(stored, str) else stored), *extra]
 
 
 def issue_to_wire(issue: Issue) -> dict[str, Any]:
@@ -63,37 +79,45 @@ def access_code(
     row: Row[Any], device_errors: list[dict[str, Any]] | None = None, backup_available: bool = False
 ) -> dict[str, Any]:
     """A managed `access_code` (or, when not managed, an `unmanaged_access_code`)."""
-    body: dict[str, Any] = {
+    if not row.is_managed:
+        return {
+            **_code_common(row, device_errors),
+            "is_managed": False,
+            "status": "set" if row.status == "set" else "unset",
+        }
+    # One literal: this runs for every row of a list (booleans come from the store as bools).
+    return {
+        **_code_common(row, device_errors),
+        "is_managed": True,
+        "status": row.status,
+        "common_code_key": row.common_code_key,
+        "is_backup_access_code_available": backup_available,
+        "is_backup": row.is_backup,
+        "pulled_backup_access_code_id": row.pulled_backup_access_code_id,
+        "is_external_modification_allowed": row.allow_external_modification,
+        "is_one_time_use": row.is_one_time_use,
+        "is_offline_access_code": row.is_offline_access_code,
+        "is_scheduled_on_device": row.is_scheduled_on_device,
+        "is_waiting_for_code_assignment": row.code is None,
+        "pending_mutations": json_value(row.pending_mutations),
+    }
+
+
+def _code_common(row: Row[Any], device_errors: list[dict[str, Any]] | None) -> dict[str, Any]:
+    starts_at, ends_at = row.starts_at, row.ends_at
+    return {
         "access_code_id": row.access_code_id,
         "workspace_id": row.workspace_id,
         "device_id": row.device_id,
         "name": row.name,
         "code": row.code,
-        "type": "ongoing" if row.starts_at is None and row.ends_at is None else "time_bound",
+        "type": "ongoing" if starts_at is None and ends_at is None else "time_bound",
         "created_at": iso(row.created_at),
-        "starts_at": iso(row.starts_at),
-        "ends_at": iso(row.ends_at),
-        "errors": list(row.errors) + list(device_errors or ()),
-        "warnings": list(row.warnings),
-        "is_managed": bool(row.is_managed),
+        "starts_at": iso(starts_at),
+        "ends_at": iso(ends_at),
+        "errors": _issues(row.errors, device_errors),
+        "warnings": json_value(row.warnings),
     }
-    if not row.is_managed:
-        body["status"] = "set" if row.status == "set" else "unset"
-        return body
-    body.update(
-        status=row.status,
-        common_code_key=row.common_code_key,
-        is_backup_access_code_available=backup_available,
-        is_backup=bool(row.is_backup),
-        pulled_backup_access_code_id=row.pulled_backup_access_code_id,
-        is_external_modification_allowed=bool(row.allow_external_modification),
-        is_one_time_use=bool(row.is_one_time_use),
-        is_offline_access_code=bool(row.is_offline_access_code),
-        is_scheduled_on_device=bool(row.is_scheduled_on_device),
-        is_waiting_for_code_assignment=row.code is None,
-        pending_mutations=list(row.pending_mutations),
-    )
-    return body
 
 
 def action_attempt(row: Row[Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -23,8 +24,14 @@ def sqlite_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'pinwarden.db'}"
 
 
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 def open_engine(url: str, *, writer: bool = True, **kwargs: Any) -> Engine:
     """`writer=False` gives SQLite readers deferred transactions that never take the write lock."""
+    kwargs.setdefault("json_serializer", _json_dumps)
+    kwargs.setdefault("json_deserializer", orjson.loads)
     if url.startswith("sqlite"):
         engine = create_engine(
             url,

@@ -164,8 +164,11 @@ access_codes = Table(
     Column("retry_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_access_codes_ws_seq", "workspace_id", "is_managed", "seq"),
-    Index("ix_access_codes_device", "device_id", "is_managed"),
-    Index("ix_access_codes_device_code", "device_id", "code"),
+    # A lock's codes in order: every equality term of a device list, then the order, so SQLite
+    # prefers it to the workspace index for lists filtered by device.
+    Index("ix_access_codes_device", "device_id", "is_managed", "is_backup", "seq"),
+    # PIN lookups (duplicates): three equality terms, so SQLite prefers it to the one above.
+    Index("ix_access_codes_device_code", "device_id", "code", "is_managed"),
     Index("ix_access_codes_common", "workspace_id", "common_code_key"),
 )
 

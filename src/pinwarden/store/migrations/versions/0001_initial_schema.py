@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 01:09:36.623439
+Create Date: 2026-11-26 01:19:20.650681
 """
 
 from collections.abc import Sequence
@@ -229,8 +229,12 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_access_codes_common", ["workspace_id", "common_code_key"], unique=False
         )
-        batch_op.create_index("ix_access_codes_device", ["device_id", "is_managed"], unique=False)
-        batch_op.create_index("ix_access_codes_device_code", ["device_id", "code"], unique=False)
+        batch_op.create_index(
+            "ix_access_codes_device", ["device_id", "is_managed", "is_backup", "seq"], unique=False
+        )
+        batch_op.create_index(
+            "ix_access_codes_device_code", ["device_id", "code", "is_managed"], unique=False
+        )
         batch_op.create_index(
             "ix_access_codes_ws_seq", ["workspace_id", "is_managed", "seq"], unique=False
         )
