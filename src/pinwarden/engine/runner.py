@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from pinwarden.engine.clock import Clock, VirtualClock
+from pinwarden.service.devices import defer_wake
 from pinwarden.store.schema import devices
 from pinwarden.store.store import Store
 
@@ -39,12 +40,7 @@ class ManualRunner:
         the same device collapse into one wake, so a burst of bookings costs one reconcile."""
         if at is not None:
             with self.store.begin() as conn:
-                conn.execute(
-                    devices.update()
-                    .where(devices.c.device_id == device_id)
-                    .where((devices.c.next_wake_at.is_(None)) | (devices.c.next_wake_at > at))
-                    .values(next_wake_at=at)
-                )
+                defer_wake(conn, device_id, at)
             return
         with self._queue_lock:
             self.requested[device_id] = None

@@ -11,9 +11,9 @@ from sqlalchemy import Connection, Row, String, and_, delete, or_, select, type_
 from pinwarden.domain.codes import generate_code
 from pinwarden.domain.model import Capabilities, CodeStatus, Window
 from pinwarden.planner.types import Policy
-from pinwarden.service import action_attempts, events, wire
+from pinwarden.service import action_attempts, events, wire, wire_sql
 from pinwarden.service.deps import Deps
-from pinwarden.service.devices import capabilities, get_device_row
+from pinwarden.service.devices import capabilities, defer_wake, get_device_row
 from pinwarden.service.errors import InvalidInput, ServiceError, invalid, not_found
 from pinwarden.service.pagination import Page, asks_for_foreign, empty_page, paginate
 from pinwarden.store.schema import access_codes, devices
@@ -259,7 +259,11 @@ def create(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
             device_id=device.device_id,
             access_code_id=access_code_id,
         )
-    deps.runner.request_reconcile(device.device_id, at=look_again_at(window, now))
+        later = look_again_at(window, now)
+        if later is not None:
+            defer_wake(conn, device.device_id, later)
+    if later is None:
+        deps.runner.request_reconcile(device.device_id)
     return {"access_code": body, "action_attempt": attempt}
 
 
@@ -364,6 +368,16 @@ def list_codes(
             )
         )
     default = 55_000 if managed else 300_000
+    if for_wire and managed and deps.store.is_sqlite:
+        return paginate(
+            deps,
+            access_codes,
+            and_(*conds),
+            p,
+            wire_sql.render,
+            default_limit=default,
+            columns=wire_sql.COLUMNS,
+        )
     columns = WIRE_COLUMNS if for_wire else None
     return paginate(
         deps, access_codes, and_(*conds), p, render, default_limit=default, columns=columns

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, and_, false, not_, select, true, update
@@ -29,6 +30,16 @@ def get_device_row(conn: Connection, workspace_id: str, device_id: str) -> Row[A
     if row is None:
         raise not_found("device", device_id=device_id)
     return row
+
+
+def defer_wake(conn: Connection, device_id: str, at: datetime) -> None:
+    """Have the engine look at the device no later than `at` (wakes only ever move earlier)."""
+    conn.execute(
+        update(devices)
+        .where(devices.c.device_id == device_id)
+        .where(devices.c.next_wake_at.is_(None) | (devices.c.next_wake_at > at))
+        .values(next_wake_at=at)
+    )
 
 
 def capabilities(row: Row[Any], base: Capabilities | None = None) -> Capabilities:

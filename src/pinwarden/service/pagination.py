@@ -20,7 +20,7 @@ _MAX_LIMIT = 55_000
 
 @dataclass(frozen=True)
 class Page:
-    items: list[dict[str, Any]]
+    items: list[Any]  # dicts, or JSON fragments ready to embed (service/wire_sql.py)
     pagination: dict[str, Any]
 
 
