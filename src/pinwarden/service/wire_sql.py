@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, String, and_, case, exists, func, select, type_coerce
+from sqlalchemy import Connection, Row, String, and_, case, func, select, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 
 from pinwarden.store.schema import access_codes, devices
@@ -27,9 +27,9 @@ def _time(column: ColumnElement[Any]) -> ColumnElement[Any]:
     return func.strftime("%Y-%m-%dT%H:%M:%fZ", column)
 
 
-_backup_ready = exists(
-    select(_backup.c.seq).where(
-        _backup.c.device_id == _c.device_id,
+# Not correlated, so SQLite evaluates it once per query, not once per row.
+_backup_ready = _c.device_id.in_(
+    select(_backup.c.device_id).where(
         _backup.c.is_managed.is_(True),
         _backup.c.is_backup.is_(True),
         _backup.c.backup_pulled_for.is_(None),
