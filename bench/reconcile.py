@@ -23,13 +23,13 @@ from uuid import uuid4
 
 from sqlalchemy import func, select
 
-from pinwarden.catalog.brands import brand_profile
 from pinwarden.engine.clock import VirtualClock
 from pinwarden.engine.reconcile import Engine
 from pinwarden.engine.runner import ManualRunner
 from pinwarden.providers.sandbox import SandboxLock
 from pinwarden.service import auth
 from pinwarden.service.deps import Deps
+from pinwarden.service.sandbox import sandbox_device_row
 from pinwarden.store.schema import access_codes, connected_accounts, devices, events, sandbox_locks
 from pinwarden.store.store import Store
 
@@ -56,28 +56,9 @@ def populate(store: Store, deps: Deps, locks: int, codes: int, days: int, seed: 
         device_rows, lock_rows, code_rows = [], [], []
         for n in range(locks):
             brand = BRANDS[n % len(BRANDS)]
-            device_id = str(uuid4())
-            device_rows.append(
-                dict(
-                    device_id=device_id,
-                    workspace_id=workspace,
-                    connected_account_id=account,
-                    provider="sandbox",
-                    brand=brand,
-                    device_type=brand_profile(brand).device_type,
-                    name=f"{brand} {n}",
-                    custom_metadata={},
-                    overrides={},
-                    policy={},
-                    online=True,
-                    errors=[],
-                    warnings=[],
-                    backup_pool_enabled=False,
-                    failure_count=0,
-                    created_at=START,
-                    next_wake_at=START,
-                )
-            )
+            row = sandbox_device_row(workspace, brand, f"{brand} {n}", account, START)
+            device_id = row["device_id"]
+            device_rows.append(row)
             lock_rows.append(dict(device_id=device_id, state=SandboxLock.new(brand, n).state))
             start = START + timedelta(hours=15)
             for k in range(per_lock):

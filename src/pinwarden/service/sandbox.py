@@ -21,6 +21,31 @@ from pinwarden.service.unmanaged import record_unmanaged
 from pinwarden.store.schema import access_codes, connected_accounts, devices, sandbox_locks
 
 
+def sandbox_device_row(
+    workspace_id: str, brand: str, name: str, connected_account_id: str, now: datetime
+) -> dict[str, Any]:
+    """The stored row of a new sandbox lock (due for its first reconcile at once)."""
+    return {
+        "device_id": str(uuid4()),
+        "workspace_id": workspace_id,
+        "connected_account_id": connected_account_id,
+        "provider": "sandbox",
+        "brand": brand,
+        "device_type": brand_profile(brand).device_type,
+        "name": name,
+        "custom_metadata": {},
+        "overrides": {},
+        "policy": {},
+        "online": True,
+        "errors": [],
+        "warnings": [],
+        "backup_pool_enabled": False,
+        "failure_count": 0,
+        "created_at": now,
+        "next_wake_at": now,
+    }
+
+
 def add_sandbox_device(
     deps: Deps,
     conn: Connection,
@@ -30,29 +55,9 @@ def add_sandbox_device(
     connected_account_id: str,
     now: datetime,
 ) -> str:
-    profile = brand_profile(brand)
-    device_id = str(uuid4())
-    conn.execute(
-        devices.insert().values(
-            device_id=device_id,
-            workspace_id=workspace_id,
-            connected_account_id=connected_account_id,
-            provider="sandbox",
-            brand=brand,
-            device_type=profile.device_type,
-            name=name,
-            custom_metadata={},
-            overrides={},
-            policy={},
-            online=True,
-            errors=[],
-            warnings=[],
-            backup_pool_enabled=False,
-            failure_count=0,
-            created_at=now,
-            next_wake_at=now,
-        )
-    )
+    row = sandbox_device_row(workspace_id, brand, name, connected_account_id, now)
+    device_id = str(row["device_id"])
+    conn.execute(devices.insert().values(row))
     lock = SandboxLock.new(brand, rng_seed=deps.rng.randrange(2**31))
     conn.execute(sandbox_locks.insert().values(device_id=device_id, state=lock.state))
     return device_id
