@@ -21,15 +21,12 @@ from pinwarden.service.errors import ServiceError
 from pinwarden.service.unmanaged import record_unmanaged
 from pinwarden.service.wire import issue_to_wire
 from pinwarden.store.schema import access_codes, devices, slot_writes
+from pinwarden.store.slot_writes import remember_write
 
 # Prepared once; the SET clause follows the keys of the parameters given.
 _CODE = access_codes.update().where(access_codes.c.access_code_id == bindparam("b_id"))
 _DEVICE = devices.update().where(devices.c.device_id == bindparam("b_id"))
 _BUMP = _CODE.values(unconfirmed_writes=access_codes.c.unconfirmed_writes + 1)
-_FORGET_WRITE = slot_writes.delete().where(
-    slot_writes.c.device_id == bindparam("b_device"), slot_writes.c.slot == bindparam("b_slot")
-)
-_ADD_WRITE = slot_writes.insert()
 
 
 def update_code(conn: Connection, access_code_id: str, values: dict[str, Any]) -> None:
@@ -228,18 +225,7 @@ def device_unreachable(
 
 
 def intend_write(conn: Connection, device_id: str, op: SetCode, now: datetime) -> None:
-    conn.execute(_FORGET_WRITE, {"b_device": device_id, "b_slot": op.slot})
-    conn.execute(
-        _ADD_WRITE,
-        {
-            "device_id": device_id,
-            "slot": op.slot,
-            "code": op.code,
-            "name": op.name,
-            "access_code_id": op.access_code_id,
-            "written_at": now,
-        },
-    )
+    remember_write(conn, device_id, op.slot, op.code, op.name, op.access_code_id, now)
     update_code(conn, op.access_code_id, {"slot": op.slot, "written_at": now})
 
 
@@ -254,17 +240,8 @@ def write_accepted(
         return
     conn.execute(_BUMP, {"b_id": op.access_code_id})
     if outcome.assigned_code is not None:
-        conn.execute(_FORGET_WRITE, {"b_device": device_id, "b_slot": op.slot})
-        conn.execute(
-            _ADD_WRITE,
-            {
-                "device_id": device_id,
-                "slot": op.slot,
-                "code": outcome.assigned_code,
-                "name": op.name,
-                "access_code_id": op.access_code_id,
-                "written_at": now,
-            },
+        remember_write(
+            conn, device_id, op.slot, outcome.assigned_code, op.name, op.access_code_id, now
         )
         update_code(conn, op.access_code_id, {"code": outcome.assigned_code})
 

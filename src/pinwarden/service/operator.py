@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import update
 
 from pinwarden.service import events
 from pinwarden.service.access_codes import forget, get_code_row
 from pinwarden.service.deps import Deps
 from pinwarden.service.devices import get_device_row
 from pinwarden.service.errors import ServiceError
-from pinwarden.store.schema import access_codes, devices, slot_writes
+from pinwarden.store.schema import access_codes, devices
+from pinwarden.store.slot_writes import remember_write
 
 
 def retry(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
@@ -61,21 +62,7 @@ def force_forget(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, 
             )
         device = get_device_row(conn, workspace_id, row.device_id)
         if row.slot is not None:
-            conn.execute(
-                delete(slot_writes).where(
-                    slot_writes.c.device_id == row.device_id, slot_writes.c.slot == row.slot
-                )
-            )
-            conn.execute(
-                slot_writes.insert().values(
-                    device_id=row.device_id,
-                    slot=row.slot,
-                    code=row.code,
-                    name=row.name,
-                    access_code_id=None,
-                    written_at=now,
-                )
-            )
+            remember_write(conn, row.device_id, row.slot, row.code, row.name, None, now)
         forget(conn, row.access_code_id)
         events.record(
             conn,

@@ -16,7 +16,8 @@ from pinwarden.service.deps import Deps
 from pinwarden.service.devices import capabilities, get_device_row
 from pinwarden.service.errors import ServiceError, invalid
 from pinwarden.service.pagination import Page
-from pinwarden.store.schema import access_codes, slot_writes
+from pinwarden.store.schema import access_codes
+from pinwarden.store.slot_writes import remember_write
 
 
 def record_unmanaged(
@@ -90,20 +91,8 @@ def convert_to_managed(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict
             )
         )
         if row.slot is not None:
-            conn.execute(
-                slot_writes.delete().where(
-                    slot_writes.c.device_id == row.device_id, slot_writes.c.slot == row.slot
-                )
-            )
-            conn.execute(
-                slot_writes.insert().values(
-                    device_id=row.device_id,
-                    slot=row.slot,
-                    code=row.code,
-                    name=row.name,
-                    access_code_id=row.access_code_id,
-                    written_at=now,
-                )
+            remember_write(
+                conn, row.device_id, row.slot, row.code, row.name, row.access_code_id, now
             )
         events.record(
             conn,
