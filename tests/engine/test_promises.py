@@ -258,3 +258,20 @@ def test_code_created_inside_the_deadline_is_evaluated_at_once(sqlite_api: Api) 
     fresh = get(api, code)
     assert "failed_to_set_on_device" in issue_codes(fresh)
     assert any("supported_code_lengths" in e["message"] for e in fresh["errors"])
+
+
+def test_slow_just_in_time_lock_gets_later_codes_earlier(sqlite_api: Api) -> None:
+    api = sqlite_api
+    device = api.devices["smartthings"]
+    api.ok("/devices/simulate/set_faults", device_id=device, programming_delay_seconds=90 * 60)
+    first = stay(api, "smartthings", timedelta(days=1), nights=1, code="2468")
+    second = stay(api, "smartthings", timedelta(days=3), nights=1, code="3579")
+    api.advance(DAY + 60)
+    assert get(api, first)["status"] != "set"  # 60 minutes ahead was not enough for this lock
+    api.advance(6 * HOUR)
+    assert get(api, first)["status"] == "set"
+    # The lock showed how slow it is, so the next code went on it earlier and landed in time.
+    api.advance((parse(second["starts_at"]) - api.now()).total_seconds() + 60)
+    assert get(api, second)["status"] == "set"
+    entry = api.ok("/locks/simulate/keypad_code_entry", device_id=device, code="3579")
+    assert entry["action_attempt"]["result"]["access_code_id"] == second["access_code_id"]

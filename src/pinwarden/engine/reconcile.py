@@ -163,6 +163,7 @@ class Engine:
             failure_count=device.failure_count,
             retry_at=device.retry_at,
             unreachable_code=None if device.online else "device_offline",
+            programming_delay=timedelta(seconds=device.programming_delay_seconds),
             third_party_detected=any(
                 w.get("warning_code") == "third_party_integration_detected" for w in device.warnings
             ),

@@ -57,6 +57,10 @@ def apply_plan(
         device_values.update(errors=errors, warnings=warnings)
     if wake != device.next_wake_at:
         device_values["next_wake_at"] = wake
+    if result.programming_delay is not None:
+        delay = int(result.programming_delay.total_seconds())
+        if delay != device.programming_delay_seconds:
+            device_values["programming_delay_seconds"] = delay
     changes = [
         c
         for c in result.changes

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pinwarden.catalog.third_party import looks_third_party
 from pinwarden.domain.model import CodeStatus, Issue, Observation
@@ -75,6 +75,23 @@ def plan(
         events=tuple(ctx.events),
         device_issues=device_issues,
         next_wake_at=min(ctx.wakes, default=None),
+        programming_delay=_programming_delay(ctx),
+    )
+
+
+def _programming_delay(ctx: Ctx) -> timedelta | None:
+    """The lock's new programming delay, from the writes seen landing in this plan: the
+    slowest one if it took longer than the confirmation grace, else half the old figure (a lock
+    that has become quick again earns its leads back). None: nothing landed, no change."""
+    if not ctx.landed_after:
+        return None
+    slowest = max(ctx.landed_after)
+    if slowest > ctx.grace:
+        return slowest
+    return (
+        ctx.device.programming_delay / 2
+        if ctx.device.programming_delay > ctx.grace
+        else timedelta(0)
     )
 
 
@@ -301,6 +318,8 @@ def _confirmed(ctx: Ctx, c: CodeState, native_future: bool) -> None:
     status = CodeStatus.UNSET if native_future else CodeStatus.SET
     raised = iss.keep(c, (), ctx.now, in_sync=True)
     fresh = c.confirmed_at is None or (c.written_at is not None and c.written_at > c.confirmed_at)
+    if fresh and c.written_at is not None:
+        ctx.landed_after.append(ctx.now - c.written_at)
     ctx.changes.append(
         CodeChange(
             c.access_code_id,

@@ -36,6 +36,7 @@ class Ctx:
     freed: set[int] = field(default_factory=set)  # slots this plan empties
     assigned: set[int] = field(default_factory=set)  # slots other codes hold or await
     near: Neighbours = field(default_factory=lambda: Neighbours({}, {}))
+    landed_after: list[timedelta] = field(default_factory=list)  # write -> seen, this plan
 
     def wake(self, moment: datetime | None) -> None:
         if moment is not None and moment > self.now:
@@ -54,8 +55,14 @@ def program_at(device: DeviceState, code: CodeState, policy: Policy) -> datetime
     """When the code should go onto the lock; None for ongoing codes (at once)."""
     if code.window.starts_at is None:
         return None
-    lead = policy.horizon if is_native(device, code) else policy.jit_lead
-    return code.window.starts_at - lead
+    if is_native(device, code):
+        return code.window.starts_at - policy.horizon
+    # A lock that has been slow to take codes gets them earlier, so they land by the start.
+    slow = min(device.programming_delay, _MAX_EXTRA_LEAD)
+    return code.window.starts_at - policy.jit_lead - slow
+
+
+_MAX_EXTRA_LEAD = timedelta(hours=12)
 
 
 def wanted_on_lock(device: DeviceState, code: CodeState, now: datetime, policy: Policy) -> bool:

@@ -95,6 +95,8 @@ class DeviceState:
     unreachable_code: str | None = None
     unreachable_message: str = ""
     third_party_detected: bool = False
+    # How long the lock recently took to show a code it had acknowledged (0: at once).
+    programming_delay: timedelta = timedelta(0)
     issues: tuple[Issue, ...] = ()
 
 
@@ -150,3 +152,4 @@ class Plan:
     events: tuple[PlannedEvent, ...] = ()
     device_issues: tuple[Issue, ...] = ()
     next_wake_at: datetime | None = None
+    programming_delay: timedelta | None = None  # the lock's measured delay, when it changed

@@ -107,6 +107,8 @@ devices = Table(
     # Engine bookkeeping, all persisted so a restart resumes (P5).
     Column("next_wake_at", UTCDateTime),
     Column("failure_count", Integer, nullable=False, default=0),
+    # Seconds the lock recently took to show an acknowledged write (adapts just-in-time leads).
+    Column("programming_delay_seconds", Integer, nullable=False, default=0),
     Column("retry_at", UTCDateTime),
     Column("last_observed_at", UTCDateTime),
     Column("last_command_at", UTCDateTime),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 01:19:20.650681
+Create Date: 2026-11-26 01:44:53.534398
 """
 
 from collections.abc import Sequence
@@ -145,6 +145,7 @@ def upgrade() -> None:
         sa.Column("backup_pool_enabled", sa.Boolean(), nullable=False),
         sa.Column("next_wake_at", pinwarden.store.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column("failure_count", sa.Integer(), nullable=False),
+        sa.Column("programming_delay_seconds", sa.Integer(), nullable=False),
         sa.Column("retry_at", pinwarden.store.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
             "last_observed_at", pinwarden.store.schema.UTCDateTime(timezone=True), nullable=True
