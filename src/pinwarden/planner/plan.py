@@ -202,9 +202,9 @@ def _plan_unwanted(ctx: Ctx, c: CodeState, codes: Sequence[CodeState], no_room: 
         )
     )
     ctx.events.extend(iss.raise_events(c, raised))
+    # No wake at the issue deadline itself: preflight ran now and runs again on every change
+    # to the lock or its codes, and nothing it checks changes by time passing alone.
     ctx.wake(program_at(ctx.device, c, ctx.policy))
-    if c.window.starts_at is not None:
-        ctx.wake(c.window.starts_at - ctx.policy.deadline)
 
 
 def _may_act(ctx: Ctx, c: CodeState) -> bool:
