@@ -186,14 +186,7 @@ def update_multiple(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[st
 
 def request_delete(conn: Connection, row: Row[Any], now: datetime) -> None:
     """Ask the engine to take the code off the lock; the record goes when removal is confirmed."""
-    warnings = [w for w in row.warnings if w.get("warning_code") != "being_deleted"]
-    warnings.append(
-        {
-            "warning_code": "being_deleted",
-            "message": "The code is being deleted.",
-            "created_at": wire.iso(now),
-        }
-    )
+    warnings = wire.with_warning(row.warnings, "being_deleted", "The code is being deleted.", now)
     conn.execute(
         update(access_codes)
         .where(access_codes.c.seq == row.seq)

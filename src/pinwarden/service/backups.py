@@ -105,13 +105,11 @@ def pull_for(conn: Connection, original: Row[Any], now: datetime) -> Row[Any]:
         .where(access_codes.c.seq == backup.seq)
         .values(backup_pulled_for=original.access_code_id, starts_at=now, ends_at=original.ends_at)
     )
-    warnings = [w for w in original.warnings if w.get("warning_code") != "using_backup_access_code"]
-    warnings.append(
-        {
-            "warning_code": "using_backup_access_code",
-            "message": f"Backup code {backup.access_code_id} stands in for this code.",
-            "created_at": wire.iso(now),
-        }
+    warnings = wire.with_warning(
+        original.warnings,
+        "using_backup_access_code",
+        f"Backup code {backup.access_code_id} stands in for this code.",
+        now,
     )
     conn.execute(
         update(access_codes)

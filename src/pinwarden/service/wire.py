@@ -54,6 +54,14 @@ def issue_to_wire(issue: Issue) -> dict[str, Any]:
     return body
 
 
+def with_warning(
+    stored: list[dict[str, Any]], code: str, message: str, now: datetime
+) -> list[dict[str, Any]]:
+    """`stored` warnings with `code` (re)placed, in the same shape the engine writes."""
+    kept = [w for w in stored if w.get("warning_code") != code]
+    return [*kept, issue_to_wire(Issue(code, "warning", message, now))]
+
+
 def issue_from_wire(body: dict[str, Any]) -> Issue:
     code = body.get("error_code") or body["warning_code"]
     known = {
