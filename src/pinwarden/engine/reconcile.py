@@ -207,7 +207,6 @@ class Engine:
                 records.device_unreachable(
                     conn,
                     snap,
-                    exc.issue_code,
                     exc.message,
                     now,
                     backoff(snap.policy, snap.device.failure_count + 1, snap.device.device_id),
@@ -259,7 +258,6 @@ class Engine:
             records.device_unreachable(
                 conn,
                 snap,
-                outcome.issue_code or "device_offline",
                 outcome.message,
                 now,
                 backoff(snap.policy, snap.device.failure_count + 1, snap.device.device_id),

@@ -188,7 +188,6 @@ def device_reachable(conn: Connection, device: Row[Any], now: datetime) -> None:
 def device_unreachable(
     conn: Connection,
     snap: Snapshot,
-    issue_code: str,
     message: str,
     now: datetime,
     wait: timedelta,

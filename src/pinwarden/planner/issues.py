@@ -102,16 +102,12 @@ def offline_issues(device: DeviceState, c: CodeState, now: datetime) -> list[Iss
 
 
 def escalate(
-    device: DeviceState,
-    c: CodeState,
-    issues: tuple[Issue, ...],
-    now: datetime,
-    *,
-    _in_sync_assumed: bool = False,
+    c: CodeState, issues: tuple[Issue, ...], now: datetime, *, last_known_set: bool = False
 ) -> tuple[Issue, ...]:
-    """A time-bound code not on the lock at `starts_at` fails, naming what is known."""
+    """A time-bound code not on the lock at `starts_at` fails, naming what is known.
+    `last_known_set`: the lock cannot be read now, but the code was on it when last seen."""
     start = c.window.starts_at
-    if _in_sync_assumed or start is None or now < start or c.deleting:
+    if last_known_set or start is None or now < start or c.deleting:
         return issues
     if any(i.code == "failed_to_set_on_device" for i in issues):
         return issues
@@ -235,9 +231,7 @@ def external_change(
     )
 
 
-def deferred(
-    c: CodeState, program_at: datetime | None, now: datetime
-) -> tuple[Mapping[str, Any], ...]:
+def deferred(c: CodeState, program_at: datetime | None) -> tuple[Mapping[str, Any], ...]:
     if program_at is None:
         return ()
     return (

@@ -135,9 +135,7 @@ def _plan_code(ctx: Ctx, c: CodeState, codes: Sequence[CodeState], no_room: bool
 def _plan_blind(ctx: Ctx, c: CodeState) -> None:
     """The lock cannot be read: keep state, say so, and wake when a retry is due."""
     raised = iss.keep(c, iss.offline_issues(ctx.device, c, ctx.now), ctx.now)
-    raised = iss.escalate(
-        ctx.device, c, raised, ctx.now, _in_sync_assumed=c.status == CodeStatus.SET
-    )
+    raised = iss.escalate(c, raised, ctx.now, last_known_set=c.status == CodeStatus.SET)
     ctx.changes.append(
         CodeChange(c.access_code_id, issues=raised, pull_backup=_should_pull(ctx, c, raised))
     )
@@ -198,7 +196,7 @@ def _plan_unwanted(ctx: Ctx, c: CodeState, codes: Sequence[CodeState], no_room: 
             issues=raised,
             clear_slot=c.slot is not None,
             regenerate_code=iss.needs_new_pin(c, found),
-            pending_mutations=iss.deferred(c, program_at(ctx.device, c, ctx.policy), ctx.now),
+            pending_mutations=iss.deferred(c, program_at(ctx.device, c, ctx.policy)),
         )
     )
     ctx.events.extend(iss.raise_events(c, raised))
@@ -250,7 +248,7 @@ def _plan_wanted(ctx: Ctx, c: CodeState, codes: Sequence[CodeState], no_room: bo
     if c.attempts >= _max_attempts(ctx):
         found.append(iss.gave_up(ctx.device, c, ctx.now))
     raised = iss.keep(c, found, ctx.now)
-    raised = iss.escalate(ctx.device, c, raised, ctx.now)
+    raised = iss.escalate(c, raised, ctx.now)
     ctx.changes.append(
         CodeChange(
             c.access_code_id,
