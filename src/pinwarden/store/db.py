@@ -61,10 +61,6 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
-    # 64 MiB of page cache per connection (the default is 2 MiB): with tens of thousands of codes
-    # and events the working set no longer fits, and every statement starts missing pages.
-    cur.execute("PRAGMA cache_size=-65536")
-    cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
 
 
