@@ -121,12 +121,12 @@ class Engine:
             with self.deps.store.begin() as conn:
                 if backups.refill_pool(self.deps, conn, snap.device, now):
                     snap = None
-        result: Plan | None = None
+        wake: datetime | None = None
         for _ in range(_MAX_PASSES):
             snap = snap or self._snapshot(device_id, provider)
             assert snap is not None
             observation = self._observe(snap, provider, now)
-            if observation is None or not snap.device.online or snap.device.failure_count:
+            if observation is None or records.was_unreachable(snap.device):
                 snap = self._snapshot(device_id, provider)  # reachability changed the device row
                 assert snap is not None
             result = plan(snap.state, snap.codes, snap.writes, observation, now, snap.policy)
@@ -138,7 +138,7 @@ class Engine:
                 break
             self._act(snap, provider, result, now)
             snap = None
-        return result.next_wake_at if result else None
+        return wake
 
     def _snapshot(self, device_id: str, provider: Provider) -> Snapshot | None:
         with self.deps.store.read() as conn:
@@ -212,8 +212,7 @@ class Engine:
                     backoff(snap.policy, snap.device.failure_count + 1, snap.device.device_id),
                 )
             return None
-        back = not snap.device.online or snap.device.failure_count or snap.device.retry_at
-        if back or provider.changed():
+        if records.was_unreachable(snap.device) or provider.changed():
             with self.deps.store.begin() as conn:
                 self._save_provider(conn, snap.device.device_id, provider)
                 records.device_reachable(conn, snap.device, now)

@@ -61,10 +61,14 @@ def apply_plan(
         delay = int(result.programming_delay.total_seconds())
         if delay != device.programming_delay_seconds:
             device_values["programming_delay_seconds"] = delay
+    # Each change with the columns it really changes, computed once.
     changes = [
-        c
+        (c, values)
         for c in result.changes
-        if c.forget or c.regenerate_code or _changed_values(c, snap.rows.get(c.access_code_id))
+        if (values := _changed_values(c, snap.rows.get(c.access_code_id)))
+        or c.forget
+        or c.regenerate_code
+        or c.pull_backup
     ]
     if not (device_values or changes or result.events or result.new_unmanaged):
         return
@@ -85,8 +89,8 @@ def apply_plan(
                 for e in result.events
             ],
         )
-        for change in changes:
-            _apply_change(deps, conn, device, change, snap.rows.get(change.access_code_id), now)
+        for change, values in changes:
+            _apply_change(deps, conn, device, change, values, now)
         for slot, code, name in result.new_unmanaged:
             record_unmanaged(conn, device, slot, code, name, now)
 
@@ -120,16 +124,16 @@ def _apply_change(
     conn: Connection,
     device: Row[Any],
     change: CodeChange,
-    row: Row[Any] | None,
+    values: dict[str, Any],
     now: datetime,
 ) -> None:
+    """Write one change; `values` are its columns that differ from the store."""
     if change.forget:
         forget(conn, change.access_code_id)
         conn.execute(
             delete(slot_writes).where(slot_writes.c.access_code_id == change.access_code_id)
         )
         return
-    values = _changed_values(change, row)
     if change.regenerate_code:
         values.update(_new_pin(deps, conn, device, change.access_code_id, now))
     if values:
@@ -176,11 +180,15 @@ def _new_pin(
     return {"code": code, "failure": None, "attempts": 0, "retry_at": None, "confirmed_at": None}
 
 
+def was_unreachable(device: Row[Any]) -> bool:
+    return not device.online or bool(device.failure_count) or device.retry_at is not None
+
+
 def device_reachable(conn: Connection, device: Row[Any], now: datetime) -> None:
-    values: dict[str, Any] = {"last_observed_at": now}
-    if not (device.online and device.failure_count == 0 and device.retry_at is None):
-        values.update(online=True, failure_count=0, retry_at=None)
-    update_device(conn, device.device_id, values)
+    """The lock answered: clear what its unreachability left (a no-op when nothing did)."""
+    if not was_unreachable(device):
+        return
+    update_device(conn, device.device_id, {"online": True, "failure_count": 0, "retry_at": None})
     if not device.online:
         events.record(conn, device.workspace_id, "device.connected", now, device=device)
 

@@ -53,14 +53,16 @@ class ManualRunner:
             del self.requested[device_id]
             return device_id
 
-    def _due(self, until: datetime) -> list[tuple[datetime, str]]:
+    def _due(self, until: datetime) -> list[str]:
+        """Devices whose wake time has come, earliest first."""
         with self.store.read() as conn:
-            rows = conn.execute(
-                select(devices.c.device_id, devices.c.next_wake_at)
-                .where(devices.c.next_wake_at <= until, devices.c.removed_at.is_(None))
-                .order_by(devices.c.next_wake_at)
-            ).all()
-        return [(r.next_wake_at, r.device_id) for r in rows]
+            return list(
+                conn.execute(
+                    select(devices.c.device_id)
+                    .where(devices.c.next_wake_at <= until, devices.c.removed_at.is_(None))
+                    .order_by(devices.c.next_wake_at)
+                ).scalars()
+            )
 
     def all_devices(self) -> list[str]:
         with self.store.read() as conn:
@@ -103,7 +105,7 @@ class ManualRunner:
         """Reconcile every requested device and every device whose wake time has come."""
         with self._lock:
             done = self.drain_requests()
-            for _, device_id in self._due(self.clock.now()):
+            for device_id in self._due(self.clock.now()):
                 self._run(device_id)
                 done += 1
             return done
@@ -119,7 +121,7 @@ class ManualRunner:
                 if moment is None or moment > target:
                     break
                 self.clock.set(max(moment, self.clock.now()))
-                for _, device_id in self._due(self.clock.now()):
+                for device_id in self._due(self.clock.now()):
                     self._run(device_id)
                 self.drain_requests()
             self.clock.set(max(target, self.clock.now()))

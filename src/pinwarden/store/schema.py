@@ -110,8 +110,6 @@ devices = Table(
     # Seconds the lock recently took to show an acknowledged write (adapts just-in-time leads).
     Column("programming_delay_seconds", Integer, nullable=False, default=0),
     Column("retry_at", UTCDateTime),
-    Column("last_observed_at", UTCDateTime),
-    Column("last_command_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("removed_at", UTCDateTime),
     Index("ix_devices_workspace", "workspace_id", "created_at"),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 01:44:53.534398
+Create Date: 2026-11-26 02:21:53.768711
 """
 
 from collections.abc import Sequence
@@ -147,12 +147,6 @@ def upgrade() -> None:
         sa.Column("failure_count", sa.Integer(), nullable=False),
         sa.Column("programming_delay_seconds", sa.Integer(), nullable=False),
         sa.Column("retry_at", pinwarden.store.schema.UTCDateTime(timezone=True), nullable=True),
-        sa.Column(
-            "last_observed_at", pinwarden.store.schema.UTCDateTime(timezone=True), nullable=True
-        ),
-        sa.Column(
-            "last_command_at", pinwarden.store.schema.UTCDateTime(timezone=True), nullable=True
-        ),
         sa.Column("created_at", pinwarden.store.schema.UTCDateTime(timezone=True), nullable=False),
         sa.Column("removed_at", pinwarden.store.schema.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
