@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import Connection, Row, String, and_, delete, or_, select, type_coerce, update
+from sqlalchemy import Connection, Row, and_, delete, or_, select, update
 
 from pinwarden.domain.codes import generate_code
 from pinwarden.domain.model import Capabilities, CodeStatus, Window
@@ -306,38 +306,6 @@ def get(
         return render(conn, [row])[0]
 
 
-_RAW_TYPES = ("errors", "warnings", "pending_mutations", "created_at", "starts_at", "ends_at")
-# What the wire shape needs, with JSON and timestamps fetched as stored: the JSON is embedded
-# in the response without a decode/encode round trip (wire.json_value, wire.iso).
-WIRE_COLUMNS = tuple(
-    type_coerce(access_codes.c[name], String).label(name)
-    if name in _RAW_TYPES
-    else access_codes.c[name]
-    for name in (
-        "access_code_id",
-        "workspace_id",
-        "device_id",
-        "name",
-        "code",
-        "created_at",
-        "starts_at",
-        "ends_at",
-        "errors",
-        "warnings",
-        "is_managed",
-        "status",
-        "common_code_key",
-        "is_backup",
-        "pulled_backup_access_code_id",
-        "allow_external_modification",
-        "is_one_time_use",
-        "is_offline_access_code",
-        "is_scheduled_on_device",
-        "pending_mutations",
-    )
-)
-
-
 def list_codes(
     deps: Deps,
     workspace_id: str,
@@ -346,7 +314,8 @@ def list_codes(
     managed: bool = True,
     for_wire: bool = False,
 ) -> Page:
-    """`for_wire`: the items are only serialised to JSON (the API), so fetch them raw."""
+    """`for_wire`: the items only go out as JSON (the API), so on SQLite the database renders
+    them (service/wire_sql.py)."""
     if asks_for_foreign(p):
         return empty_page()
     conds = [access_codes.c.workspace_id == workspace_id, access_codes.c.is_managed.is_(managed)]
@@ -378,10 +347,7 @@ def list_codes(
             default_limit=default,
             columns=wire_sql.COLUMNS,
         )
-    columns = WIRE_COLUMNS if for_wire else None
-    return paginate(
-        deps, access_codes, and_(*conds), p, render, default_limit=default, columns=columns
-    )
+    return paginate(deps, access_codes, and_(*conds), p, render, default_limit=default)
 
 
 def generate(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:

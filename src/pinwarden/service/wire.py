@@ -5,32 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import Row
 
 from pinwarden.catalog.issues import issue_type
 from pinwarden.domain.model import Issue
 
 
-def iso(moment: datetime | str | None) -> str | None:
-    """ISO 8601 in UTC with milliseconds. A string is a raw SQLite value fetched without type
-    processing (lists do that for speed): stored as `YYYY-MM-DD HH:MM:SS.ffffff` in UTC."""
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with milliseconds (lists on SQLite get the same from wire_sql)."""
     if moment is None:
         return None
-    if isinstance(moment, str):
-        return f"{moment[:10]}T{moment[11:23]}Z"
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def json_value(value: Any) -> Any:
-    """A JSON column's value; raw text (fetched without decoding) is passed through as is."""
-    return orjson.Fragment(value) if isinstance(value, str) else value
-
-
-def _issues(stored: Any, extra: list[dict[str, Any]] | None) -> Any:
-    if not extra:
-        return json_value(stored)
-    return [*(orjson.loads(stored) if isinstance(stored, str) else stored), *extra]
 
 
 def issue_to_wire(issue: Issue) -> dict[str, Any]:
@@ -107,7 +92,7 @@ def access_code(
         "is_offline_access_code": row.is_offline_access_code,
         "is_scheduled_on_device": row.is_scheduled_on_device,
         "is_waiting_for_code_assignment": row.code is None,
-        "pending_mutations": json_value(row.pending_mutations),
+        "pending_mutations": list(row.pending_mutations),
     }
 
 
@@ -123,8 +108,8 @@ def _code_common(row: Row[Any], device_errors: list[dict[str, Any]] | None) -> d
         "created_at": iso(row.created_at),
         "starts_at": iso(starts_at),
         "ends_at": iso(ends_at),
-        "errors": _issues(row.errors, device_errors),
-        "warnings": json_value(row.warnings),
+        "errors": [*row.errors, *(device_errors or ())],
+        "warnings": list(row.warnings),
     }
 
 
