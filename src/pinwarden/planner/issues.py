@@ -125,7 +125,7 @@ def removal_issues(device: DeviceState, c: CodeState, now: datetime, policy: Pol
     if c.removal_sent_at is None:
         return []
     waited = now - c.removal_sent_at
-    if waited.total_seconds() <= device.capabilities.confirm_grace_seconds:
+    if waited.total_seconds() < device.capabilities.confirm_grace_seconds:
         return []
     unconfirmed = brand_code(device, "unconfirmed_removal", "failed_to_remove_from_device")
     if unconfirmed != "failed_to_remove_from_device":

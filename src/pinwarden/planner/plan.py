@@ -110,11 +110,9 @@ def _plan_unmanaged(ctx: Ctx, c: CodeState) -> None:
     if c.deleting:
         if present:
             assert c.slot is not None
-            sent = c.removal_sent_at is not None and ctx.now < c.removal_sent_at + ctx.grace
-            if not sent and _may_act(ctx, c):
+            if _may_resend(ctx, c, c.removal_sent_at) and _may_act(ctx, c):
                 ctx.ops.append(RemoveCode(c.slot, c.access_code_id))
                 ctx.freed.add(c.slot)
-            ctx.wake(ctx.now + ctx.grace)
         else:
             ctx.changes.append(CodeChange(c.access_code_id, forget=True))
             ctx.events.append(PlannedEvent("access_code.unmanaged.removed", c.access_code_id))
@@ -162,7 +160,6 @@ def _plan_unwanted(ctx: Ctx, c: CodeState, codes: Sequence[CodeState], no_room: 
             )
         )
         ctx.events.extend(iss.raise_events(c, raised))
-        ctx.wake(ctx.now + ctx.grace)
         return
     unseen_write = (
         c.slot is not None
