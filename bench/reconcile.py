@@ -102,7 +102,7 @@ def run(locks: int, codes: int, days: int, seed: int = 1) -> dict[str, float]:
     clock = VirtualClock(START)
     deps = Deps(store=store, clock=clock, rng=random.Random(seed))
     engine = Engine(deps)
-    runner = ManualRunner(store, clock, engine.reconcile_device)
+    runner = ManualRunner(store, clock, engine.reconcile_devices)
     deps.runner = runner
     t0 = time.perf_counter()
     populate(store, deps, locks, codes, days, seed)

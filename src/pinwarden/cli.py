@@ -209,9 +209,10 @@ def reconcile(data_dir: DataDir = Path(".pinwarden")) -> None:
     device_ids = runtime.runner.all_devices()
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("reconciling", total=len(device_ids))
-        for device_id in device_ids:
-            runtime.engine.reconcile_device(device_id)
-            progress.advance(task)
+        size = runtime.runner.batch_size
+        for batch in (device_ids[i : i + size] for i in range(0, len(device_ids), size)):
+            runtime.engine.reconcile_devices(batch)
+            progress.advance(task, len(batch))
     runtime.close()
     console.print(f"reconciled {len(device_ids)} locks")
 

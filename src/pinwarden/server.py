@@ -100,7 +100,7 @@ def build(
     deps = Deps(store=store, clock=clock, virtual_clock=virtual_clock)
     engine = Engine(deps)
     runner_cls = EmbeddedRunner if embedded else ManualRunner
-    runner = runner_cls(store, clock, engine.reconcile_device)
+    runner = runner_cls(store, clock, engine.reconcile_devices)
     deps.runner = runner
     routes = all_routes(runner if isinstance(clock, VirtualClock) else None)
     app = create_app(deps, routes, extra=[console_installer(deps)], **app_kwargs)

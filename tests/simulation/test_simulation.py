@@ -36,6 +36,6 @@ def test_fixed_seed_simulation_reports_exactly_the_known_figures() -> None:
         timeout=300,
     )
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report == EXPECTED
+    assert report == EXPECTED, result.stderr[-4000:]
     assert report["codes_lost"] == 0
     assert report["duplicate_slot_incidents"] == 0

@@ -1,15 +1,21 @@
-"""reconcile_device: observe -> plan -> act -> record, for one lock. Level-triggered.
+"""reconcile_devices: observe -> plan -> act -> record, for a batch of locks. Level-triggered.
 
 Everything it needs is in the store (desired codes, last observation, the last PIN written to
 each slot, retry counters, issues), so killing the process at any point and running it again
 converges: a write is recorded as an intent in `slot_writes` before it is sent, so a crash
 between the write and its record cannot turn our own code into an "unmanaged" one.
+
+Locks are independent, but most of them wake at the same moments (stays share check-in and
+check-out times), so a batch of locks goes through each step together: one read for all their
+snapshots, one transaction for all their verdicts and write-ahead intents, then the commands,
+then one transaction for all the outcomes. A batch of one is the plain single-lock reconcile.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,17 +35,20 @@ from pinwarden.planner.types import (
     SetCode,
     SlotWrite,
 )
-from pinwarden.providers.base import DeviceUnreachable, Outcome, Provider, WriteResult
+from pinwarden.providers.base import DeviceUnreachable, Outcome, WriteResult
 from pinwarden.providers.sandbox import SandboxLock
 from pinwarden.service import backups
 from pinwarden.service.deps import Deps
 from pinwarden.service.devices import capabilities
 from pinwarden.service.wire import issue_from_wire
 from pinwarden.store.schema import access_codes, devices, sandbox_locks, slot_writes, workspaces
+from pinwarden.store.writes import Writes
 
 log = logging.getLogger("pinwarden.engine")
 
 _MAX_PASSES = 3
+
+Done = list[tuple[SetCode | RemoveCode, WriteResult]]
 
 
 @dataclass
@@ -88,145 +97,235 @@ def _code_state(row: Row[Any]) -> CodeState:
     )
 
 
-# Built once: the hot path only binds the device id.
-_ID = bindparam("device_id")
-_DEVICE = (
+# Built once: the hot path only binds the device ids.
+_IDS = bindparam("device_ids", expanding=True)
+_DEVICES = (
     select(devices, workspaces.c.policy.label("workspace_policy"))
     .join(workspaces, workspaces.c.workspace_id == devices.c.workspace_id)
-    .where(devices.c.device_id == _ID)
+    .where(devices.c.device_id.in_(_IDS), devices.c.removed_at.is_(None))
 )
-_CODES = select(access_codes).where(access_codes.c.device_id == _ID).order_by(access_codes.c.seq)
-_WRITES = select(slot_writes).where(slot_writes.c.device_id == _ID)
-_PROVIDER = (
-    select(devices.c.provider, devices.c.brand, sandbox_locks.c.state)
+# What the planner and the change records read of a code, and no more.
+_CODE_COLUMNS = [
+    "access_code_id",
+    "device_id",
+    "code",
+    "name",
+    "starts_at",
+    "ends_at",
+    "created_at",
+    "is_managed",
+    "is_backup",
+    "delete_requested_at",
+    "allow_external_modification",
+    "prefer_native_scheduling",
+    "code_generated",
+    "status",
+    "slot",
+    "written_at",
+    "removal_sent_at",
+    "confirmed_at",
+    "attempts",
+    "unconfirmed_writes",
+    "retry_at",
+    "is_scheduled_on_device",
+    "pulled_backup_access_code_id",
+    "errors",
+    "warnings",
+    "failure",
+    "pending_mutations",
+]
+_CODES = (
+    select(*(access_codes.c[name] for name in _CODE_COLUMNS))
+    .where(access_codes.c.device_id.in_(_IDS))
+    .order_by(access_codes.c.seq)
+)
+_WRITES = select(slot_writes).where(slot_writes.c.device_id.in_(_IDS))
+_PROVIDERS = (
+    select(devices.c.device_id, devices.c.provider, devices.c.brand, sandbox_locks.c.state)
     .join(sandbox_locks, sandbox_locks.c.device_id == devices.c.device_id, isouter=True)
-    .where(devices.c.device_id == _ID, devices.c.removed_at.is_(None))
+    .where(devices.c.device_id.in_(_IDS), devices.c.removed_at.is_(None))
 )
+_SAVE_LOCK = update(sandbox_locks).where(sandbox_locks.c.device_id == bindparam("b_id"))
 
 
 class Engine:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
+        self._code_states = _CodeStates()
 
     # -- the loop ----------------------------------------------------------------------------
 
     def reconcile_device(self, device_id: str) -> datetime | None:
         """Make one lock match its desired codes as far as it can now; returns the next wake."""
+        return self.reconcile_devices([device_id]).get(device_id)
+
+    def reconcile_devices(self, device_ids: Sequence[str]) -> dict[str, datetime | None]:
+        """Reconcile a batch of locks, each exactly as if alone; returns their next wakes.
+        Removed or unknown devices are left out of the answer."""
         now = self.deps.clock.now()
-        provider = self._provider(device_id)
-        snap = self._snapshot(device_id, provider) if provider is not None else None
-        if provider is None or snap is None:
-            return None
-        if snap.device.backup_pool_enabled:
-            with self.deps.store.begin() as conn:
-                if backups.refill_pool(self.deps, conn, snap.device, now):
-                    snap = None
-        wake: datetime | None = None
+        providers, active = self._load(device_ids)
+        refilled = self._refill_pools(active, now)
+        if refilled:
+            active.update(self._snapshots(refilled, providers))
+        wakes: dict[str, datetime | None] = {}
         for _ in range(_MAX_PASSES):
-            snap = snap or self._snapshot(device_id, provider)
-            assert snap is not None
-            observation = self._observe(snap, provider, now)
-            if observation is None or records.was_unreachable(snap.device):
-                snap = self._snapshot(device_id, provider)  # reachability changed the device row
-                assert snap is not None
-            result = plan(snap.state, snap.codes, snap.writes, observation, now, snap.policy)
-            wake = result.next_wake_at
-            if wake is not None and wake <= now:
-                wake = now + timedelta(seconds=1)
-            records.apply_plan(self.deps, snap, result, now, wake)
-            if not result.operations and not any(c.regenerate_code for c in result.changes):
+            observations = self._observe(active, providers, now)
+            stale = [
+                device_id
+                for device_id, snap in active.items()
+                if observations[device_id] is None or records.was_unreachable(snap.device)
+            ]
+            if stale:  # reachability changed the device row
+                active.update(self._snapshots(stale, providers))
+            plans: dict[str, Plan] = {}
+            for device_id, snap in active.items():
+                result = plan(
+                    snap.state, snap.codes, snap.writes, observations[device_id], now, snap.policy
+                )
+                wake = result.next_wake_at
+                if wake is not None and wake <= now:
+                    wake = now + timedelta(seconds=1)
+                wakes[device_id] = wake
+                plans[device_id] = result
+            acting = [
+                device_id
+                for device_id, result in plans.items()
+                if result.operations or any(c.regenerate_code for c in result.changes)
+            ]
+            self._record_plans(active, plans, wakes, now)
+            if not acting:
                 break
-            self._act(snap, provider, result, now)
-            snap = None
-        return wake
-
-    def _snapshot(self, device_id: str, provider: Provider) -> Snapshot | None:
-        with self.deps.store.read() as conn:
-            key = {"device_id": device_id}
-            device = conn.execute(_DEVICE, key).first()
-            if device is None or device.removed_at is not None:
-                return None
-            ws_policy = device.workspace_policy
-            rows = conn.execute(_CODES, key).all()
-            writes = {
-                w.slot: SlotWrite(w.slot, w.code, w.name, w.access_code_id, w.written_at)
-                for w in conn.execute(_WRITES, key)
+            sent = {
+                device_id: self._send(providers[device_id], plans[device_id], now)
+                for device_id in acting
             }
-        policy = Policy.from_mapping({**ws_policy, **device.policy})
-        profile = brand_profile(device.brand)
-        state = DeviceState(
-            device_id=device_id,
-            capabilities=capabilities(device, provider.describe()),
-            brand_errors={
-                k: getattr(profile.errors, k) for k in profile.errors.__dataclass_fields__
-            },
-            failure_count=device.failure_count,
-            retry_at=device.retry_at,
-            unreachable_code=None if device.online else "device_offline",
-            programming_delay=timedelta(seconds=device.programming_delay_seconds),
-            third_party_detected=any(
-                w.get("warning_code") == "third_party_integration_detected" for w in device.warnings
-            ),
-            issues=tuple(issue_from_wire(i) for i in [*device.errors, *device.warnings]),
-        )
-        return Snapshot(
-            device,
-            policy,
-            state,
-            [_code_state(r) for r in rows],
-            writes,
-            {r.access_code_id: r for r in rows},
-        )
+            self._record_outcomes(active, providers, sent, now)
+            active = self._snapshots(acting, providers)
+        return wakes
 
-    # -- providers ---------------------------------------------------------------------------
+    # -- reading -----------------------------------------------------------------------------
 
-    def _provider(self, device_id: str) -> _Tracked | None:
+    def _load(self, device_ids: Sequence[str]) -> tuple[dict[str, _Tracked], dict[str, Snapshot]]:
         with self.deps.store.read() as conn:
-            row = conn.execute(_PROVIDER, {"device_id": device_id}).first()
-        if row is None:
-            return None
-        if row.provider != "sandbox":
-            raise NotImplementedError(f"provider {row.provider!r} is not available here")
-        return _Tracked(row.brand, row.state)
+            providers: dict[str, _Tracked] = {}
+            for row in conn.execute(_PROVIDERS, {"device_ids": list(device_ids)}).all():
+                if row.provider != "sandbox":
+                    raise NotImplementedError(f"provider {row.provider!r} is not available here")
+                providers[row.device_id] = _Tracked(row.device_id, row.brand, row.state)
+            return providers, self._read_snapshots(conn, list(providers), providers)
 
-    def _save_provider(self, conn: Connection, device_id: str, provider: Provider) -> None:
-        if isinstance(provider, _Tracked) and provider.changed():
-            provider.mark_saved()
-            conn.execute(
-                update(sandbox_locks)
-                .where(sandbox_locks.c.device_id == device_id)
-                .values(state=provider.state)
+    def _snapshots(
+        self, device_ids: Sequence[str], providers: dict[str, _Tracked]
+    ) -> dict[str, Snapshot]:
+        with self.deps.store.read() as conn:
+            return self._read_snapshots(conn, device_ids, providers)
+
+    def _read_snapshots(
+        self, conn: Connection, device_ids: Sequence[str], providers: dict[str, _Tracked]
+    ) -> dict[str, Snapshot]:
+        if not device_ids:
+            return {}
+        key = {"device_ids": list(device_ids)}
+        found = {d.device_id: d for d in conn.execute(_DEVICES, key).all()}
+        rows: dict[str, list[Row[Any]]] = {device_id: [] for device_id in found}
+        for row in conn.execute(_CODES, key).all():
+            if row.device_id in rows:
+                rows[row.device_id].append(row)
+        writes: dict[str, dict[int, SlotWrite]] = {device_id: {} for device_id in found}
+        for w in conn.execute(_WRITES, key).all():
+            if w.device_id in writes:
+                writes[w.device_id][w.slot] = SlotWrite(
+                    w.slot, w.code, w.name, w.access_code_id, w.written_at
+                )
+        # In the order asked for, so a batch acts on its locks in a stable order.
+        return {
+            device_id: _snapshot(
+                found[device_id],
+                providers[device_id],
+                rows[device_id],
+                writes[device_id],
+                self._code_states,
             )
+            for device_id in device_ids
+            if device_id in found
+        }
 
-    def _observe(self, snap: Snapshot, provider: _Tracked, now: datetime) -> Observation | None:
-        try:
-            observation = provider.read_codes(now)
-        except DeviceUnreachable as exc:
-            with self.deps.store.begin() as conn:
-                self._save_provider(conn, snap.device.device_id, provider)
+    def _refill_pools(self, active: dict[str, Snapshot], now: datetime) -> list[str]:
+        pooled = [snap for snap in active.values() if snap.device.backup_pool_enabled]
+        if not pooled:
+            return []
+        with self.deps.store.begin() as conn:
+            return [
+                snap.device.device_id
+                for snap in pooled
+                if backups.refill_pool(self.deps, conn, snap.device, now)
+            ]
+
+    # -- observing ---------------------------------------------------------------------------
+
+    def _observe(
+        self, active: dict[str, Snapshot], providers: dict[str, _Tracked], now: datetime
+    ) -> dict[str, Observation | None]:
+        """Read every lock back; record what changed in their reachability, all together."""
+        observations: dict[str, Observation | None] = {}
+        lost: list[tuple[Snapshot, str]] = []
+        answered: list[Snapshot] = []
+        for device_id, snap in active.items():
+            provider = providers[device_id]
+            try:
+                observations[device_id] = provider.read_codes(now)
+            except DeviceUnreachable as exc:
+                observations[device_id] = None
+                lost.append((snap, exc.message))
+                continue
+            if records.was_unreachable(snap.device) or provider.changed():
+                answered.append(snap)
+        if not (lost or answered):
+            return observations
+        with self.deps.store.begin() as conn, Writes(conn) as w:
+            for snap, message in lost:
+                self._save_provider(w, providers[snap.device.device_id])
                 records.device_unreachable(
-                    conn,
+                    w,
                     snap,
-                    exc.message,
+                    message,
                     now,
                     backoff(snap.policy, snap.device.failure_count + 1, snap.device.device_id),
                 )
-            return None
-        if records.was_unreachable(snap.device) or provider.changed():
-            with self.deps.store.begin() as conn:
-                self._save_provider(conn, snap.device.device_id, provider)
-                records.device_reachable(conn, snap.device, now)
-        return observation
+            for snap in answered:
+                self._save_provider(w, providers[snap.device.device_id])
+                records.device_reachable(w, snap.device, now)
+        return observations
 
-    def _act(self, snap: Snapshot, provider: Provider, result: Plan, now: datetime) -> None:
-        """Send the plan's commands. Every intended write is durable before the lock is touched
-        (write-ahead), and all outcomes are recorded together afterwards."""
-        sets = [op for op in result.operations if isinstance(op, SetCode)]
-        if sets:
-            with self.deps.store.begin() as conn:
-                for op in sets:
-                    records.intend_write(conn, snap.device.device_id, op, now)
-        done: list[tuple[SetCode | RemoveCode, WriteResult]] = []
+    # -- acting ------------------------------------------------------------------------------
+
+    def _record_plans(
+        self,
+        active: dict[str, Snapshot],
+        plans: dict[str, Plan],
+        wakes: dict[str, datetime | None],
+        now: datetime,
+    ) -> None:
+        """Every plan's verdicts, and every intended write (write-ahead), durable in one
+        transaction before any lock is touched."""
+        pending = [
+            (active[device_id], result, writes)
+            for device_id, result in plans.items()
+            if (writes := records.plan_writes(active[device_id], result, wakes[device_id]))
+            or result.operations
+        ]
+        if not pending:
+            return
+        with self.deps.store.begin() as conn, Writes(conn) as w:
+            for snap, result, writes in pending:
+                if writes:
+                    records.apply_plan(self.deps, w, snap, result, now, writes)
+                for op in result.operations:
+                    if isinstance(op, SetCode):
+                        records.intend_write(w, snap.device.device_id, op, now)
+
+    def _send(self, provider: _Tracked, result: Plan, now: datetime) -> Done:
+        done: Done = []
         for op in result.operations:
             if isinstance(op, SetCode):
                 outcome = provider.set_code(
@@ -237,14 +336,30 @@ class Engine:
             done.append((op, outcome))
             if outcome.outcome == Outcome.UNREACHABLE:
                 break
-        with self.deps.store.begin() as conn:
-            self._save_provider(conn, snap.device.device_id, provider)
-            for op, outcome in done:
-                self._record(conn, snap, op, outcome, now)
+        return done
+
+    def _record_outcomes(
+        self,
+        active: dict[str, Snapshot],
+        providers: dict[str, _Tracked],
+        sent: dict[str, Done],
+        now: datetime,
+    ) -> None:
+        with self.deps.store.begin() as conn, Writes(conn) as w:
+            for device_id, done in sent.items():
+                self._save_provider(w, providers[device_id])
+                for op, outcome in done:
+                    self._record(w, active[device_id], op, outcome, now)
+
+    @staticmethod
+    def _save_provider(conn: records.Sink, provider: _Tracked) -> None:
+        if provider.changed():
+            provider.mark_saved()
+            conn.execute(_SAVE_LOCK, {"b_id": provider.device_id, "state": provider.state})
 
     def _record(
         self,
-        conn: Connection,
+        conn: records.Sink,
         snap: Snapshot,
         op: SetCode | RemoveCode,
         outcome: WriteResult,
@@ -272,11 +387,66 @@ class Engine:
             records.write_accepted(conn, snap.device.device_id, op, outcome, now)
 
 
-class _Tracked(SandboxLock):
-    """A sandbox lock that knows whether its state changed since it was loaded or saved."""
+class _CodeStates:
+    """The planner's view of each stored code, reused while its row is unchanged: most codes
+    of a lock stay the same from one reconcile to the next, and building a CodeState costs
+    more than reading the row. Bounded: it starts over past `limit` codes."""
 
-    def __init__(self, brand: str, state: dict[str, Any]) -> None:
+    def __init__(self, limit: int = 50_000) -> None:
+        self.limit = limit
+        self._seen: dict[str, tuple[tuple[Any, ...], CodeState]] = {}
+
+    def of(self, row: Row[Any]) -> CodeState:
+        values = tuple(row)
+        hit = self._seen.get(row.access_code_id)
+        if hit is not None and hit[0] == values:
+            return hit[1]
+        if len(self._seen) >= self.limit:
+            self._seen.clear()
+        state = _code_state(row)
+        self._seen[row.access_code_id] = (values, state)
+        return state
+
+
+def _snapshot(
+    device: Row[Any],
+    provider: _Tracked,
+    rows: list[Row[Any]],
+    writes: dict[int, SlotWrite],
+    code_states: _CodeStates,
+) -> Snapshot:
+    policy = Policy.from_mapping({**device.workspace_policy, **device.policy})
+    profile = brand_profile(device.brand)
+    state = DeviceState(
+        device_id=device.device_id,
+        capabilities=capabilities(device, provider.describe()),
+        brand_errors={k: getattr(profile.errors, k) for k in profile.errors.__dataclass_fields__},
+        failure_count=device.failure_count,
+        retry_at=device.retry_at,
+        unreachable_code=None if device.online else "device_offline",
+        programming_delay=timedelta(seconds=device.programming_delay_seconds),
+        third_party_detected=any(
+            w.get("warning_code") == "third_party_integration_detected" for w in device.warnings
+        ),
+        issues=tuple(issue_from_wire(i) for i in [*device.errors, *device.warnings]),
+    )
+    return Snapshot(
+        device,
+        policy,
+        state,
+        [code_states.of(r) for r in rows],
+        writes,
+        {r.access_code_id: r for r in rows},
+    )
+
+
+class _Tracked(SandboxLock):
+    """A sandbox lock that knows its device and whether its state changed since it was loaded
+    or saved."""
+
+    def __init__(self, device_id: str, brand: str, state: dict[str, Any]) -> None:
         super().__init__(brand, state)
+        self.device_id = device_id
         self._saved = self.fingerprint()
 
     def changed(self) -> bool:

@@ -1,12 +1,13 @@
-"""Recording what the engine learned and did, each in one transaction with its events."""
+"""Recording what the engine learned and did, with its events, in the caller's transaction."""
 
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, bindparam, delete, select
+from sqlalchemy import Connection, Row, bindparam, select
 
 from pinwarden.catalog.issues import issue_type
 from pinwarden.domain.codes import generate_code
@@ -22,18 +23,34 @@ from pinwarden.service.unmanaged import record_unmanaged
 from pinwarden.service.wire import issue_to_wire
 from pinwarden.store.schema import access_codes, devices, slot_writes
 from pinwarden.store.slot_writes import remember_write
+from pinwarden.store.writes import Writes
 
 # Prepared once; the SET clause follows the keys of the parameters given.
 _CODE = access_codes.update().where(access_codes.c.access_code_id == bindparam("b_id"))
 _DEVICE = devices.update().where(devices.c.device_id == bindparam("b_id"))
 _BUMP = _CODE.values(unconfirmed_writes=access_codes.c.unconfirmed_writes + 1)
+_FORGET_WRITES = slot_writes.delete().where(slot_writes.c.access_code_id == bindparam("b_id"))
+_READ_DEVICE = select(devices).where(devices.c.device_id == bindparam("b_id"))
 
 
-def update_code(conn: Connection, access_code_id: str, values: dict[str, Any]) -> None:
+# The engine writes through a `Writes` buffer; the services call these with a connection.
+Sink = Connection | Writes
+
+
+def _direct(sink: Sink) -> Connection:
+    """The connection itself, with everything buffered sent: for the rare paths that read
+    and write through the services."""
+    if isinstance(sink, Writes):
+        sink.flush()
+        return sink.conn
+    return sink
+
+
+def update_code(conn: Sink, access_code_id: str, values: dict[str, Any]) -> None:
     conn.execute(_CODE, {"b_id": access_code_id, **values})
 
 
-def update_device(conn: Connection, device_id: str, values: dict[str, Any]) -> None:
+def update_device(conn: Sink, device_id: str, values: dict[str, Any]) -> None:
     conn.execute(_DEVICE, {"b_id": device_id, **values})
 
 
@@ -46,10 +63,16 @@ def _split(issues: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return [w for w in wired if "error_code" in w], [w for w in wired if "warning_code" in w]
 
 
-def apply_plan(
-    deps: Deps, snap: Snapshot, result: Plan, now: datetime, wake: datetime | None
-) -> None:
-    """Record a plan's verdicts in one transaction, writing only what differs from the store."""
+@dataclass
+class PlanWrites:
+    """What recording a plan changes in the store: device columns and each code's columns."""
+
+    device_values: dict[str, Any]
+    changes: list[tuple[CodeChange, dict[str, Any]]]
+
+
+def plan_writes(snap: Snapshot, result: Plan, wake: datetime | None) -> PlanWrites | None:
+    """The writes a plan's verdicts need, compared with the store; None when there are none."""
     device = snap.device
     errors, warnings = _split(result.device_issues)
     device_values: dict[str, Any] = {}
@@ -71,28 +94,35 @@ def apply_plan(
         or c.pull_backup
     ]
     if not (device_values or changes or result.events or result.new_unmanaged):
-        return
-    with deps.store.begin() as conn:
-        if device_values:
-            update_device(conn, device.device_id, device_values)
-        events.record_many(
-            conn,
-            [
-                events.event_row(
-                    device.workspace_id,
-                    e.event_type,
-                    now,
-                    device=device,
-                    access_code_id=e.access_code_id,
-                    **dict(e.payload),
-                )
-                for e in result.events
-            ],
-        )
-        for change, values in changes:
-            _apply_change(deps, conn, device, change, values, now)
-        for slot, code, name in result.new_unmanaged:
-            record_unmanaged(conn, device, slot, code, name, now)
+        return None
+    return PlanWrites(device_values, changes)
+
+
+def apply_plan(
+    deps: Deps, conn: Sink, snap: Snapshot, result: Plan, now: datetime, writes: PlanWrites
+) -> None:
+    """Record a plan's verdicts (from `plan_writes`) with their events."""
+    device = snap.device
+    if writes.device_values:
+        update_device(conn, device.device_id, writes.device_values)
+    events.record_many(
+        conn,
+        [
+            events.event_row(
+                device.workspace_id,
+                e.event_type,
+                now,
+                device=device,
+                access_code_id=e.access_code_id,
+                **dict(e.payload),
+            )
+            for e in result.events
+        ],
+    )
+    for change, values in writes.changes:
+        _apply_change(deps, conn, device, change, values, now)
+    for slot, code, name in result.new_unmanaged:
+        record_unmanaged(_direct(conn), device, slot, code, name, now)
 
 
 def _changed_values(change: CodeChange, row: Row[Any] | None) -> dict[str, Any]:
@@ -121,7 +151,7 @@ def _changed_values(change: CodeChange, row: Row[Any] | None) -> dict[str, Any]:
 
 def _apply_change(
     deps: Deps,
-    conn: Connection,
+    conn: Sink,
     device: Row[Any],
     change: CodeChange,
     values: dict[str, Any],
@@ -130,16 +160,14 @@ def _apply_change(
     """Write one change; `values` are its columns that differ from the store."""
     if change.forget:
         forget(conn, change.access_code_id)
-        conn.execute(
-            delete(slot_writes).where(slot_writes.c.access_code_id == change.access_code_id)
-        )
+        conn.execute(_FORGET_WRITES, {"b_id": change.access_code_id})
         return
     if change.regenerate_code:
-        values.update(_new_pin(deps, conn, device, change.access_code_id, now))
+        values.update(_new_pin(deps, _direct(conn), device, change.access_code_id, now))
     if values:
         update_code(conn, change.access_code_id, values)
     if change.pull_backup:
-        _pull_backup(conn, change.access_code_id, now)
+        _pull_backup(_direct(conn), change.access_code_id, now)
 
 
 def _pull_backup(conn: Connection, access_code_id: str, now: datetime) -> None:
@@ -184,7 +212,7 @@ def was_unreachable(device: Row[Any]) -> bool:
     return not device.online or bool(device.failure_count) or device.retry_at is not None
 
 
-def device_reachable(conn: Connection, device: Row[Any], now: datetime) -> None:
+def device_reachable(conn: Sink, device: Row[Any], now: datetime) -> None:
     """The lock answered: clear what its unreachability left (a no-op when nothing did)."""
     if not was_unreachable(device):
         return
@@ -194,7 +222,7 @@ def device_reachable(conn: Connection, device: Row[Any], now: datetime) -> None:
 
 
 def device_unreachable(
-    conn: Connection,
+    conn: Sink,
     snap: Snapshot,
     message: str,
     now: datetime,
@@ -203,7 +231,8 @@ def device_unreachable(
     write_failed: str | None = None,
     write_issue: str | None = None,
 ) -> None:
-    device = conn.execute(select(devices).where(devices.c.device_id == snap.device.device_id)).one()
+    conn = _direct(conn)
+    device = conn.execute(_READ_DEVICE, {"b_id": snap.device.device_id}).one()
     failures = device.failure_count + 1
     if failures >= snap.policy.breaker_threshold:
         wait = max(wait, snap.policy.breaker_pause)
@@ -235,13 +264,13 @@ def device_unreachable(
         )
 
 
-def intend_write(conn: Connection, device_id: str, op: SetCode, now: datetime) -> None:
+def intend_write(conn: Sink, device_id: str, op: SetCode, now: datetime) -> None:
     remember_write(conn, device_id, op.slot, op.code, op.name, op.access_code_id, now)
     update_code(conn, op.access_code_id, {"slot": op.slot, "written_at": now})
 
 
 def write_accepted(
-    conn: Connection, device_id: str, op: SetCode | RemoveCode, outcome: WriteResult, now: datetime
+    conn: Sink, device_id: str, op: SetCode | RemoveCode, outcome: WriteResult, now: datetime
 ) -> None:
     if isinstance(op, RemoveCode):
         # The write record stays until the removal is confirmed: a masked lock's slot is ours
@@ -258,7 +287,7 @@ def write_accepted(
 
 
 def write_rejected(
-    conn: Connection,
+    conn: Sink,
     op: SetCode | RemoveCode,
     outcome: WriteResult,
     attempts: int,

@@ -1,4 +1,7 @@
-"""Who runs `reconcile_device` when. Triggers carry only a device id; duplicates collapse.
+"""Who runs the engine when. Triggers carry only a device id; duplicates collapse.
+
+Devices due at the same moment are reconciled in batches (`Engine.reconcile_devices`); if a
+batch fails, its devices are run one by one, so one bad lock cannot hold the others back.
 
 - `EmbeddedRunner`: one background thread in the server process (SQLite default).
 - `ManualRunner`: records requests; tests and the simulator call `run_due()` themselves.
@@ -21,16 +24,21 @@ from pinwarden.store.store import Store
 
 log = logging.getLogger("pinwarden.engine")
 
-Reconcile = Callable[[str], None]
+Reconcile = Callable[[list[str]], object]
+
+BATCH_SIZE = 64
 
 
 class ManualRunner:
     """Collects requests; `run_due` reconciles requested and due devices, in time order."""
 
-    def __init__(self, store: Store, clock: Clock, reconcile: Reconcile) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, reconcile: Reconcile, batch_size: int = BATCH_SIZE
+    ) -> None:
         self.store = store
         self.clock = clock
-        self.reconcile = reconcile
+        self.reconcile = reconcile  # takes a batch of device ids
+        self.batch_size = batch_size
         self.requested: dict[str, None] = {}  # insertion-ordered set; guarded by _queue_lock
         self._queue_lock = threading.Lock()
         self._lock = threading.RLock()
@@ -45,13 +53,12 @@ class ManualRunner:
         with self._queue_lock:
             self.requested[device_id] = None
 
-    def _next_request(self) -> str | None:
+    def _next_requests(self) -> list[str]:
         with self._queue_lock:
-            if not self.requested:
-                return None
-            device_id = next(iter(self.requested))
-            del self.requested[device_id]
-            return device_id
+            batch = list(self.requested)[: self.batch_size]
+            for device_id in batch:
+                del self.requested[device_id]
+            return batch
 
     def _due(self, until: datetime) -> list[str]:
         """Devices whose wake time has come, earliest first."""
@@ -80,35 +87,46 @@ class ManualRunner:
                 select(func.min(devices.c.next_wake_at)).where(devices.c.removed_at.is_(None))
             ).scalar()
 
-    def _run(self, device_id: str) -> None:
+    def _run(self, device_ids: list[str]) -> None:
         try:
-            self.reconcile(device_id)
+            self.reconcile(device_ids)
         except Exception:
+            if len(device_ids) > 1:  # find the bad lock: the others must not wait for it
+                log.warning(
+                    "reconcile of %d devices together failed; running them one by one",
+                    len(device_ids),
+                    exc_info=True,
+                )
+                for device_id in device_ids:
+                    self._run([device_id])
+                return
             # One bad lock must not stop the others, nor hold the clock: look again later.
-            log.exception("reconcile of device %s failed; retrying in a minute", device_id)
+            log.exception("reconcile of device %s failed; retrying in a minute", device_ids[0])
             with self.store.begin() as conn:
                 conn.execute(
                     devices.update()
-                    .where(devices.c.device_id == device_id)
+                    .where(devices.c.device_id == device_ids[0])
                     .values(next_wake_at=self.clock.now() + timedelta(minutes=1))
                 )
+
+    def _run_all(self, device_ids: list[str]) -> int:
+        for i in range(0, len(device_ids), self.batch_size):
+            self._run(device_ids[i : i + self.batch_size])
+        return len(device_ids)
 
     def drain_requests(self) -> int:
         done = 0
         with self._lock:
-            while (device_id := self._next_request()) is not None:
-                self._run(device_id)
-                done += 1
+            while batch := self._next_requests():
+                self._run(batch)
+                done += len(batch)
         return done
 
     def run_due(self) -> int:
         """Reconcile every requested device and every device whose wake time has come."""
         with self._lock:
             done = self.drain_requests()
-            for device_id in self._due(self.clock.now()):
-                self._run(device_id)
-                done += 1
-            return done
+            return done + self._run_all(self._due(self.clock.now()))
 
     def advance_to(self, target: datetime) -> None:
         """Virtual clock only: step through every wake time up to `target`, in order."""
@@ -121,8 +139,7 @@ class ManualRunner:
                 if moment is None or moment > target:
                     break
                 self.clock.set(max(moment, self.clock.now()))
-                for device_id in self._due(self.clock.now()):
-                    self._run(device_id)
+                self._run_all(self._due(self.clock.now()))
                 self.drain_requests()
             self.clock.set(max(target, self.clock.now()))
             self.run_due()

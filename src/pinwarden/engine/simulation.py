@@ -100,9 +100,9 @@ class Simulation:
         self.devices = self._make_devices(devices)
         self.deadline = Policy().deadline
 
-    def _reconcile(self, device_id: str) -> None:
-        self.reconciles += 1
-        self.engine.reconcile_device(device_id)
+    def _reconcile(self, device_ids: list[str]) -> None:
+        self.reconciles += len(device_ids)
+        self.engine.reconcile_devices(device_ids)
 
     def _make_devices(self, count: int) -> list[str]:
         brands = list(BRANDS)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import Connection, Row, and_, delete, or_, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, delete, or_, select, update
 
 from pinwarden.domain.codes import generate_code
 from pinwarden.domain.model import Capabilities, CodeStatus, Window
@@ -17,6 +17,7 @@ from pinwarden.service.devices import capabilities, defer_wake, get_device_row
 from pinwarden.service.errors import InvalidInput, ServiceError, invalid, not_found
 from pinwarden.service.pagination import Page, asks_for_foreign, empty_page, paginate
 from pinwarden.store.schema import access_codes, devices
+from pinwarden.store.writes import Writes
 
 _CREATE_FLAGS = {
     "allow_external_modification": "allow_external_modification",
@@ -383,5 +384,8 @@ def generate(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def forget(conn: Connection, access_code_id: str) -> None:
-    conn.execute(delete(access_codes).where(access_codes.c.access_code_id == access_code_id))
+_FORGET = delete(access_codes).where(access_codes.c.access_code_id == bindparam("b_id"))
+
+
+def forget(conn: Connection | Writes, access_code_id: str) -> None:
+    conn.execute(_FORGET, {"b_id": access_code_id})

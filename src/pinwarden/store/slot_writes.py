@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, bindparam
+from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
 
 from pinwarden.store.schema import slot_writes
+from pinwarden.store.writes import Writes
 
-_FORGET = slot_writes.delete().where(
-    slot_writes.c.device_id == bindparam("b_device"), slot_writes.c.slot == bindparam("b_slot")
-)
-_ADD = slot_writes.insert()
+
+def _replace(insert: Any) -> Any:
+    stmt = insert(slot_writes)
+    return stmt.on_conflict_do_update(
+        index_elements=[slot_writes.c.device_id, slot_writes.c.slot],
+        set_={k: stmt.excluded[k] for k in ("code", "name", "access_code_id", "written_at")},
+    )
+
+
+# One statement per write (an upsert), so the engine can send many writes in one call.
+_REPLACE = {"sqlite": _replace(sqlite.insert), "postgresql": _replace(postgresql.insert)}
 
 
 def remember_write(
-    conn: Connection,
+    conn: Connection | Writes,
     device_id: str,
     slot: int,
     code: str | None,
@@ -25,9 +35,9 @@ def remember_write(
 ) -> None:
     """Replace the slot's record. `access_code_id=None` marks a slot whose stale content an
     operator told us to ignore (force_forget)."""
-    conn.execute(_FORGET, {"b_device": device_id, "b_slot": slot})
+    dialect = (conn.conn if isinstance(conn, Writes) else conn).dialect.name
     conn.execute(
-        _ADD,
+        _REPLACE[dialect],
         {
             "device_id": device_id,
             "slot": slot,
