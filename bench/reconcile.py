@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from pinwarden.engine.clock import VirtualClock
 from pinwarden.engine.reconcile import Engine
 from pinwarden.engine.runner import ManualRunner
+from pinwarden.engine.workers import WorkerPool
 from pinwarden.providers.sandbox import SandboxLock
 from pinwarden.service import auth
 from pinwarden.service.deps import Deps
@@ -91,18 +92,20 @@ def populate(store: Store, deps: Deps, locks: int, codes: int, days: int, seed: 
             conn.execute(access_codes.insert(), code_rows[i : i + 5000])
 
 
-def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    """Peak RSS; of the children, the largest one's (known once they have exited)."""
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
-def run(locks: int, codes: int, days: int, seed: int = 1) -> dict[str, float]:
+def run(locks: int, codes: int, days: int, seed: int = 1, workers: int = 2) -> dict[str, float]:
     folder = Path(tempfile.mkdtemp(prefix="pinwarden-bench-"))
     store = Store(f"sqlite:///{folder / 'bench.db'}")
     store.upgrade()
     clock = VirtualClock(START)
     deps = Deps(store=store, clock=clock, rng=random.Random(seed))
     engine = Engine(deps)
-    runner = ManualRunner(store, clock, engine.reconcile_devices)
+    pool = WorkerPool(store.url, workers) if workers > 1 else None
+    runner = ManualRunner(store, clock, engine.reconcile_devices, pool=pool)
     deps.runner = runner
     t0 = time.perf_counter()
     populate(store, deps, locks, codes, days, seed)
@@ -131,8 +134,11 @@ def run(locks: int, codes: int, days: int, seed: int = 1) -> dict[str, float]:
             .where(events.c.event_type == "access_code.deleted")
         ).scalar_one()
         left = conn.execute(select(func.count()).select_from(access_codes)).scalar_one()
+    if pool is not None:
+        pool.close()
     store.dispose()
     return {
+        "workers": workers,
         "locks": locks,
         "codes": codes,
         "days": days,
@@ -144,15 +150,17 @@ def run(locks: int, codes: int, days: int, seed: int = 1) -> dict[str, float]:
         "left": left,
         "codes_per_s": codes / (sweep_s + run_s),
         "peak_rss_mb": rss_mb(),
+        "worker_rss_mb": rss_mb(resource.RUSAGE_CHILDREN),
     }
 
 
 def show(r: dict[str, float]) -> None:
     print(
-        f"{int(r['locks']):>6} locks {int(r['codes']):>7} codes {int(r['days'])} days | "
+        f"{int(r['workers'])} workers {int(r['locks']):>6} locks {int(r['codes']):>7} codes {int(r['days'])} days | "
         f"first sweep {r['first_sweep_s']:7.1f} s | 30-day run {r['run_s']:7.1f} s | "
         f"{r['codes_per_s']:7.0f} codes/s | programmed {int(r['programmed'])} "
         f"removed {int(r['removed'])} left {int(r['left'])} | peak RSS {r['peak_rss_mb']:.0f} MB"
+        f" (+ {int(r['workers'])} workers of at most {r['worker_rss_mb']:.0f} MB)"
     )
 
 
@@ -162,13 +170,16 @@ def main() -> None:
     parser.add_argument("--codes", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--scaling", action="store_true")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="engine processes (1: the engine in this one)"
+    )
     args = parser.parse_args()
     if args.scaling:
         for locks in (1_000, 2_500, 5_000, 10_000):
-            show(run(locks, locks * 10, args.days))
+            show(run(locks, locks * 10, args.days, workers=args.workers))
             sys.stdout.flush()
     else:
-        show(run(args.locks, args.codes, args.days))
+        show(run(args.locks, args.codes, args.days, workers=args.workers))
 
 
 if __name__ == "__main__":

@@ -174,8 +174,14 @@ def serve(
     port: int = 8080,
     demo: bool = typer.Option(False, help="Create a demo workspace with sandbox locks."),
     virtual_clock: bool = typer.Option(False, help="Time moves only through /sandbox/clock/*."),
+    engine_workers: int = typer.Option(
+        0,
+        min=0,
+        help="Engine processes for the moments when many locks are due (0: the engine runs "
+        "in the server process). One per spare core.",
+    ),
 ) -> None:
-    """Run the API, console and engine in one process (SQLite by default)."""
+    """Run the API, console and engine (SQLite by default)."""
     import uvicorn
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -184,7 +190,7 @@ def serve(
     if demo and settings.database_url is None:
         store.upgrade()  # the demo is zero-setup: its own fresh SQLite file
     _require(store)
-    runtime = build(store, virtual_clock=virtual_clock)
+    runtime = build(store, virtual_clock=virtual_clock, engine_workers=engine_workers)
     if demo:
         facts = _demo(runtime.deps, data_dir, host, port)
         console.print_json(json.dumps(facts))

@@ -19,6 +19,7 @@ from pinwarden.console.routes import installer as console_installer
 from pinwarden.engine.clock import Clock, SystemClock, VirtualClock
 from pinwarden.engine.reconcile import Engine
 from pinwarden.engine.runner import EmbeddedRunner, ManualRunner
+from pinwarden.engine.workers import WorkerPool
 from pinwarden.service.deps import Deps
 from pinwarden.store import db
 from pinwarden.store.schema import settings as settings_table
@@ -80,6 +81,8 @@ class Runtime:
     def close(self) -> None:
         if isinstance(self.runner, EmbeddedRunner):
             self.runner.stop()
+        if self.runner.pool is not None:
+            self.runner.pool.close()
         self.deps.store.dispose()
 
 
@@ -89,9 +92,11 @@ def build(
     virtual_clock: bool = False,
     clock: Clock | None = None,
     embedded: bool = True,
+    engine_workers: int = 0,
     **app_kwargs: Any,
 ) -> Runtime:
-    """Wire a runtime. `embedded=False` gives a ManualRunner that tests drive."""
+    """Wire a runtime. `embedded=False` gives a ManualRunner that tests drive;
+    `engine_workers=N` reconciles the moments with many locks due in N processes."""
     store.require_migrated()
     if clock is None:
         clock = (
@@ -100,7 +105,8 @@ def build(
     deps = Deps(store=store, clock=clock, virtual_clock=virtual_clock)
     engine = Engine(deps)
     runner_cls = EmbeddedRunner if embedded else ManualRunner
-    runner = runner_cls(store, clock, engine.reconcile_devices)
+    pool = WorkerPool(store.url, engine_workers) if engine_workers else None
+    runner = runner_cls(store, clock, engine.reconcile_devices, pool=pool)
     deps.runner = runner
     routes = all_routes(runner if isinstance(clock, VirtualClock) else None)
     app = create_app(deps, routes, extra=[console_installer(deps)], **app_kwargs)

@@ -59,6 +59,7 @@ class Snapshot:
     codes: list[CodeState]
     writes: dict[int, SlotWrite]
     rows: dict[str, Row[Any]]  # the stored codes, to write only what a plan changes
+    by_id: dict[str, CodeState]  # `codes` by access code id
 
 
 def backoff(policy: Policy, attempts: int, key: str) -> timedelta:
@@ -365,7 +366,7 @@ class Engine:
         outcome: WriteResult,
         now: datetime,
     ) -> None:
-        code = next((c for c in snap.codes if c.access_code_id == op.access_code_id), None)
+        code = snap.by_id.get(op.access_code_id) if op.access_code_id else None
         attempts = (code.attempts if code else 0) + 1
         key = op.access_code_id or f"{snap.device.device_id}:{op.slot}"
         if outcome.outcome == Outcome.UNREACHABLE:
@@ -430,13 +431,15 @@ def _snapshot(
         ),
         issues=tuple(issue_from_wire(i) for i in [*device.errors, *device.warnings]),
     )
+    codes = [code_states.of(r) for r in rows]
     return Snapshot(
         device,
         policy,
         state,
-        [code_states.of(r) for r in rows],
+        codes,
         writes,
         {r.access_code_id: r for r in rows},
+        {c.access_code_id: c for c in codes},
     )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Row, bindparam, select
 from pinwarden.catalog.issues import issue_type
 from pinwarden.domain.codes import generate_code
 from pinwarden.planner.issues import make
-from pinwarden.planner.types import CodeChange, Plan, RemoveCode, SetCode
+from pinwarden.planner.types import CodeChange, CodeState, Plan, RemoveCode, SetCode
 from pinwarden.providers.base import WriteResult
 from pinwarden.service import backups, events
 from pinwarden.service.access_codes import forget
@@ -29,7 +29,11 @@ from pinwarden.store.writes import Writes
 _CODE = access_codes.update().where(access_codes.c.access_code_id == bindparam("b_id"))
 _DEVICE = devices.update().where(devices.c.device_id == bindparam("b_id"))
 _BUMP = _CODE.values(unconfirmed_writes=access_codes.c.unconfirmed_writes + 1)
-_FORGET_WRITES = slot_writes.delete().where(slot_writes.c.access_code_id == bindparam("b_id"))
+# By device too, so SQLite finds the rows by the primary key instead of reading the table.
+_FORGET_WRITES = slot_writes.delete().where(
+    slot_writes.c.device_id == bindparam("b_device"),
+    slot_writes.c.access_code_id == bindparam("b_id"),
+)
 _READ_DEVICE = select(devices).where(devices.c.device_id == bindparam("b_id"))
 
 
@@ -88,7 +92,7 @@ def plan_writes(snap: Snapshot, result: Plan, wake: datetime | None) -> PlanWrit
     changes = [
         (c, values)
         for c in result.changes
-        if (values := _changed_values(c, snap.rows.get(c.access_code_id)))
+        if (values := _changed_values(c, snap.rows.get(c.access_code_id), snap.by_id))
         or c.forget
         or c.regenerate_code
         or c.pull_backup
@@ -125,8 +129,11 @@ def apply_plan(
         record_unmanaged(_direct(conn), device, slot, code, name, now)
 
 
-def _changed_values(change: CodeChange, row: Row[Any] | None) -> dict[str, Any]:
-    """The columns `change` would set that differ from the stored `row`."""
+def _changed_values(
+    change: CodeChange, row: Row[Any] | None, known: dict[str, CodeState]
+) -> dict[str, Any]:
+    """The columns `change` would set that differ from the stored `row` (`known` holds the
+    planner's view of the stored codes: issues equal to it need no converting)."""
     values: dict[str, Any] = {}
     if change.status is not None:
         values["status"] = change.status.value
@@ -138,7 +145,8 @@ def _changed_values(change: CodeChange, row: Row[Any] | None) -> dict[str, Any]:
         values.update(confirmed_at=change.confirmed_at, unconfirmed_writes=0)
     if change.is_scheduled_on_device is not None:
         values["is_scheduled_on_device"] = change.is_scheduled_on_device
-    if change.issues is not None:
+    state = known.get(change.access_code_id)
+    if change.issues is not None and (state is None or tuple(change.issues) != state.issues):
         values["errors"], values["warnings"] = _split(change.issues)
     if change.pending_mutations is not None:
         values["pending_mutations"] = [dict(m) for m in change.pending_mutations]
@@ -160,7 +168,7 @@ def _apply_change(
     """Write one change; `values` are its columns that differ from the store."""
     if change.forget:
         forget(conn, change.access_code_id)
-        conn.execute(_FORGET_WRITES, {"b_id": change.access_code_id})
+        conn.execute(_FORGET_WRITES, {"b_device": device.device_id, "b_id": change.access_code_id})
         return
     if change.regenerate_code:
         values.update(_new_pin(deps, _direct(conn), device, change.access_code_id, now))

@@ -5,7 +5,7 @@ batch fails, its devices are run one by one, so one bad lock cannot hold the oth
 
 - `EmbeddedRunner`: one background thread in the server process (SQLite default).
 - `ManualRunner`: records requests; tests and the simulator call `run_due()` themselves.
-- `ProcrastinateRunner` (engine/distributed.py): procrastinate workers on PostgreSQL.
+Either can hand the moments with many locks due to engine worker processes (`WorkerPool`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from pinwarden.engine.clock import Clock, VirtualClock
+from pinwarden.engine.workers import WorkerPool
 from pinwarden.service.devices import defer_wake
 from pinwarden.store.schema import devices
 from pinwarden.store.store import Store
@@ -27,18 +28,26 @@ log = logging.getLogger("pinwarden.engine")
 Reconcile = Callable[[list[str]], object]
 
 BATCH_SIZE = 64
+# Fewer locks than twice this at a moment are not worth a round trip to the workers.
+_MIN_SHARED_BATCH = 8
 
 
 class ManualRunner:
     """Collects requests; `run_due` reconciles requested and due devices, in time order."""
 
     def __init__(
-        self, store: Store, clock: Clock, reconcile: Reconcile, batch_size: int = BATCH_SIZE
+        self,
+        store: Store,
+        clock: Clock,
+        reconcile: Reconcile,
+        batch_size: int = BATCH_SIZE,
+        pool: WorkerPool | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.reconcile = reconcile  # takes a batch of device ids
         self.batch_size = batch_size
+        self.pool = pool  # engine worker processes for the moments with many locks due
         self.requested: dict[str, None] = {}  # insertion-ordered set; guarded by _queue_lock
         self._queue_lock = threading.Lock()
         self._lock = threading.RLock()
@@ -87,7 +96,8 @@ class ManualRunner:
                 select(func.min(devices.c.next_wake_at)).where(devices.c.removed_at.is_(None))
             ).scalar()
 
-    def _run(self, device_ids: list[str]) -> None:
+    def run_batch(self, device_ids: list[str]) -> None:
+        """Reconcile a batch; if it fails, its locks one by one, so a bad one holds no other."""
         try:
             self.reconcile(device_ids)
         except Exception:
@@ -98,7 +108,7 @@ class ManualRunner:
                     exc_info=True,
                 )
                 for device_id in device_ids:
-                    self._run([device_id])
+                    self.run_batch([device_id])
                 return
             # One bad lock must not stop the others, nor hold the clock: look again later.
             log.exception("reconcile of device %s failed; retrying in a minute", device_ids[0])
@@ -110,15 +120,23 @@ class ManualRunner:
                 )
 
     def _run_all(self, device_ids: list[str]) -> int:
+        """Reconcile the locks due at one moment: in batches, on the worker processes when
+        there are enough locks to share between them."""
+        if self.pool is not None and len(device_ids) >= 2 * _MIN_SHARED_BATCH:
+            size = min(self.batch_size, -(-len(device_ids) // self.pool.workers))
+            size = max(size, _MIN_SHARED_BATCH)
+            batches = [device_ids[i : i + size] for i in range(0, len(device_ids), size)]
+            self.pool.run(batches, self.clock.now(), self.run_batch)
+            return len(device_ids)
         for i in range(0, len(device_ids), self.batch_size):
-            self._run(device_ids[i : i + self.batch_size])
+            self.run_batch(device_ids[i : i + self.batch_size])
         return len(device_ids)
 
     def drain_requests(self) -> int:
         done = 0
         with self._lock:
             while batch := self._next_requests():
-                self._run(batch)
+                self.run_batch(batch)
                 done += len(batch)
         return done
 
@@ -149,9 +167,14 @@ class EmbeddedRunner(ManualRunner):
     """ManualRunner driven by a background thread: requests run at once, wake times on time."""
 
     def __init__(
-        self, store: Store, clock: Clock, reconcile: Reconcile, poll_seconds: float = 1.0
+        self,
+        store: Store,
+        clock: Clock,
+        reconcile: Reconcile,
+        poll_seconds: float = 1.0,
+        pool: WorkerPool | None = None,
     ) -> None:
-        super().__init__(store, clock, reconcile)
+        super().__init__(store, clock, reconcile, pool=pool)
         self.poll_seconds = poll_seconds
         self._wakeup = threading.Event()
         self._stop = threading.Event()
