@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, select, update
+import orjson
+from sqlalchemy import Connection, Row, bindparam, select, type_coerce, update
+from sqlalchemy.types import NullType
 
 from pinwarden.catalog.brands import brand_profile
 from pinwarden.domain.model import CodeStatus, Observation, Window
@@ -41,7 +43,14 @@ from pinwarden.service import backups
 from pinwarden.service.deps import Deps
 from pinwarden.service.devices import capabilities
 from pinwarden.service.wire import issue_from_wire
-from pinwarden.store.schema import access_codes, devices, sandbox_locks, slot_writes, workspaces
+from pinwarden.store.schema import (
+    access_codes,
+    devices,
+    sandbox_locks,
+    slot_writes,
+    utc_from_store,
+    workspaces,
+)
 from pinwarden.store.writes import Writes
 
 log = logging.getLogger("pinwarden.engine")
@@ -58,7 +67,7 @@ class Snapshot:
     state: DeviceState
     codes: list[CodeState]
     writes: dict[int, SlotWrite]
-    rows: dict[str, Row[Any]]  # the stored codes, to write only what a plan changes
+    rows: dict[str, dict[str, Any]]  # the stored codes, to write only what a plan changes
     by_id: dict[str, CodeState]  # `codes` by access code id
 
 
@@ -70,31 +79,31 @@ def backoff(policy: Policy, attempts: int, key: str) -> timedelta:
     return timedelta(seconds=capped * (0.8 + 0.4 * spread))
 
 
-def _code_state(row: Row[Any]) -> CodeState:
+def _code_state(row: dict[str, Any]) -> CodeState:
     return CodeState(
-        access_code_id=row.access_code_id,
-        code=row.code,
-        name=row.name,
-        window=Window(row.starts_at, row.ends_at),
-        created_at=row.created_at,
-        is_managed=bool(row.is_managed),
-        is_backup=bool(row.is_backup),
-        deleting=row.delete_requested_at is not None,
-        allow_external_modification=bool(row.allow_external_modification),
-        prefer_native_scheduling=bool(row.prefer_native_scheduling),
-        code_generated=bool(row.code_generated),
-        status=CodeStatus(row.status),
-        slot=row.slot,
-        written_at=row.written_at,
-        removal_sent_at=row.removal_sent_at,
-        confirmed_at=row.confirmed_at,
-        attempts=row.attempts,
-        unconfirmed_writes=row.unconfirmed_writes,
-        retry_at=row.retry_at,
-        is_scheduled_on_device=bool(row.is_scheduled_on_device),
-        pulled_backup_access_code_id=row.pulled_backup_access_code_id,
-        issues=tuple(issue_from_wire(i) for i in [*row.errors, *row.warnings]),
-        failure=issue_from_wire(row.failure) if row.failure else None,
+        access_code_id=row["access_code_id"],
+        code=row["code"],
+        name=row["name"],
+        window=Window(row["starts_at"], row["ends_at"]),
+        created_at=row["created_at"],
+        is_managed=row["is_managed"],
+        is_backup=row["is_backup"],
+        deleting=row["delete_requested_at"] is not None,
+        allow_external_modification=row["allow_external_modification"],
+        prefer_native_scheduling=row["prefer_native_scheduling"],
+        code_generated=row["code_generated"],
+        status=CodeStatus(row["status"]),
+        slot=row["slot"],
+        written_at=row["written_at"],
+        removal_sent_at=row["removal_sent_at"],
+        confirmed_at=row["confirmed_at"],
+        attempts=row["attempts"],
+        unconfirmed_writes=row["unconfirmed_writes"],
+        retry_at=row["retry_at"],
+        is_scheduled_on_device=row["is_scheduled_on_device"],
+        pulled_backup_access_code_id=row["pulled_backup_access_code_id"],
+        issues=tuple(issue_from_wire(i) for i in [*row["errors"], *row["warnings"]]),
+        failure=issue_from_wire(row["failure"]) if row["failure"] else None,
     )
 
 
@@ -135,8 +144,29 @@ _CODE_COLUMNS = [
     "failure",
     "pending_mutations",
 ]
+_DATETIMES = {
+    "starts_at",
+    "ends_at",
+    "created_at",
+    "delete_requested_at",
+    "written_at",
+    "removal_sent_at",
+    "confirmed_at",
+    "retry_at",
+}
+_BOOLEANS = {
+    "is_managed",
+    "is_backup",
+    "allow_external_modification",
+    "prefer_native_scheduling",
+    "code_generated",
+    "is_scheduled_on_device",
+}
+_JSON = {"errors", "warnings", "failure", "pending_mutations"}
+# Read as the driver gives them (no per-value conversion): most codes have not changed since
+# the last reconcile, and only a changed row is decoded (`_CodeStates`).
 _CODES = (
-    select(*(access_codes.c[name] for name in _CODE_COLUMNS))
+    select(*(type_coerce(access_codes.c[name], NullType()).label(name) for name in _CODE_COLUMNS))
     .where(access_codes.c.device_id.in_(_IDS))
     .order_by(access_codes.c.seq)
 )
@@ -388,25 +418,40 @@ class Engine:
             records.write_accepted(conn, snap.device.device_id, op, outcome, now)
 
 
+def _decode(raw: Row[Any]) -> dict[str, Any]:
+    """A code row as the driver gave it, with the conversions its column types would make."""
+    row = raw._asdict()
+    for name in _DATETIMES:
+        row[name] = utc_from_store(row[name])
+    for name in _BOOLEANS:
+        row[name] = bool(row[name])
+    for name in _JSON:
+        if isinstance(row[name], str | bytes):
+            row[name] = orjson.loads(row[name])
+    return row
+
+
 class _CodeStates:
-    """The planner's view of each stored code, reused while its row is unchanged: most codes
-    of a lock stay the same from one reconcile to the next, and building a CodeState costs
-    more than reading the row. Bounded: it starts over past `limit` codes."""
+    """Each stored code, decoded and as the planner sees it, reused while its row is unchanged:
+    most codes of a lock stay the same from one reconcile to the next, and decoding a row and
+    building its CodeState costs far more than comparing it. Bounded: it starts over past
+    `limit` codes."""
 
     def __init__(self, limit: int = 50_000) -> None:
         self.limit = limit
-        self._seen: dict[str, tuple[tuple[Any, ...], CodeState]] = {}
+        self._seen: dict[str, tuple[tuple[Any, ...], dict[str, Any], CodeState]] = {}
 
-    def of(self, row: Row[Any]) -> CodeState:
-        values = tuple(row)
-        hit = self._seen.get(row.access_code_id)
+    def of(self, raw: Row[Any]) -> tuple[dict[str, Any], CodeState]:
+        values = tuple(raw)
+        hit = self._seen.get(raw.access_code_id)
         if hit is not None and hit[0] == values:
-            return hit[1]
+            return hit[1], hit[2]
         if len(self._seen) >= self.limit:
             self._seen.clear()
+        row = _decode(raw)
         state = _code_state(row)
-        self._seen[row.access_code_id] = (values, state)
-        return state
+        self._seen[raw.access_code_id] = (values, row, state)
+        return row, state
 
 
 def _snapshot(
@@ -431,14 +476,15 @@ def _snapshot(
         ),
         issues=tuple(issue_from_wire(i) for i in [*device.errors, *device.warnings]),
     )
-    codes = [code_states.of(r) for r in rows]
+    known = [code_states.of(r) for r in rows]
+    codes = [code for _, code in known]
     return Snapshot(
         device,
         policy,
         state,
         codes,
         writes,
-        {r.access_code_id: r for r in rows},
+        {row["access_code_id"]: row for row, _ in known},
         {c.access_code_id: c for c in codes},
     )
 

@@ -130,7 +130,7 @@ def apply_plan(
 
 
 def _changed_values(
-    change: CodeChange, row: Row[Any] | None, known: dict[str, CodeState]
+    change: CodeChange, row: dict[str, Any] | None, known: dict[str, CodeState]
 ) -> dict[str, Any]:
     """The columns `change` would set that differ from the stored `row` (`known` holds the
     planner's view of the stored codes: issues equal to it need no converting)."""
@@ -154,7 +154,7 @@ def _changed_values(
         values.update(failure=None, attempts=0, retry_at=None)
     if row is None:
         return values
-    return {k: v for k, v in values.items() if getattr(row, k) != v}
+    return {k: v for k, v in values.items() if row[k] != v}
 
 
 def _apply_change(
