@@ -86,10 +86,11 @@ def populate(store: Store, deps: Deps, locks: int, codes: int, days: int, seed: 
                     )
                 )
                 start = end.replace(hour=15)
-        conn.execute(devices.insert(), device_rows)
-        conn.execute(sandbox_locks.insert(), lock_rows)
-        for i in range(0, len(code_rows), 5000):
-            conn.execute(access_codes.insert(), code_rows[i : i + 5000])
+            if len(code_rows) >= 5000 or n == locks - 1:  # in chunks: this process stays small
+                conn.execute(devices.insert(), device_rows)
+                conn.execute(sandbox_locks.insert(), lock_rows)
+                conn.execute(access_codes.insert(), code_rows)
+                device_rows, lock_rows, code_rows = [], [], []
 
 
 def rss_mb(who: int = resource.RUSAGE_SELF) -> float:
