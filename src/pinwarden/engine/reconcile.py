@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, bindparam, select, type_coerce, update
+from sqlalchemy import JSON, Boolean, Connection, Row, bindparam, select, type_coerce, update
 from sqlalchemy.types import NullType
 
 from pinwarden.catalog.brands import brand_profile
@@ -44,6 +44,7 @@ from pinwarden.service.deps import Deps
 from pinwarden.service.devices import capabilities
 from pinwarden.service.wire import issue_from_wire
 from pinwarden.store.schema import (
+    UTCDateTime,
     access_codes,
     devices,
     sandbox_locks,
@@ -144,25 +145,11 @@ _CODE_COLUMNS = [
     "failure",
     "pending_mutations",
 ]
-_DATETIMES = {
-    "starts_at",
-    "ends_at",
-    "created_at",
-    "delete_requested_at",
-    "written_at",
-    "removal_sent_at",
-    "confirmed_at",
-    "retry_at",
-}
-_BOOLEANS = {
-    "is_managed",
-    "is_backup",
-    "allow_external_modification",
-    "prefer_native_scheduling",
-    "code_generated",
-    "is_scheduled_on_device",
-}
-_JSON = {"errors", "warnings", "failure", "pending_mutations"}
+# How each read column is decoded, from its type in the schema.
+_DATETIMES, _BOOLEANS, _JSON = (
+    {name for name in _CODE_COLUMNS if isinstance(access_codes.c[name].type, kind)}
+    for kind in (UTCDateTime, Boolean, JSON)
+)
 # Read as the driver gives them (no per-value conversion): most codes have not changed since
 # the last reconcile, and only a changed row is decoded (`_CodeStates`).
 _CODES = (
