@@ -68,7 +68,7 @@ class Snapshot:
     state: DeviceState
     codes: list[CodeState]
     writes: dict[int, SlotWrite]
-    rows: dict[str, dict[str, Any]]  # the stored codes, to write only what a plan changes
+    rows: dict[str, StoredCode]  # the stored codes, to write only what a plan changes
     by_id: dict[str, CodeState]  # `codes` by access code id
 
 
@@ -405,6 +405,21 @@ class Engine:
             records.write_accepted(conn, snap.device.device_id, op, outcome, now)
 
 
+class StoredCode(tuple[Any, ...]):
+    """A decoded code row, read by column name: a tuple, because the engine keeps tens of
+    thousands of them (`_CodeStates`) and a dict per row would cost four times the memory."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, _COLUMN_INDEX[key])
+        return tuple.__getitem__(self, key)
+
+
+_COLUMN_INDEX = {name: index for index, name in enumerate(_CODE_COLUMNS)}
+
+
 def _decode(raw: Row[Any]) -> dict[str, Any]:
     """A code row as the driver gave it, with the conversions its column types would make."""
     row = raw._asdict()
@@ -422,13 +437,13 @@ class _CodeStates:
     """Each stored code, decoded and as the planner sees it, reused while its row is unchanged:
     most codes of a lock stay the same from one reconcile to the next, and decoding a row and
     building its CodeState costs far more than comparing it. Bounded: it starts over past
-    `limit` codes."""
+    `limit` codes (about 2 KB each)."""
 
     def __init__(self, limit: int = 50_000) -> None:
         self.limit = limit
-        self._seen: dict[str, tuple[tuple[Any, ...], dict[str, Any], CodeState]] = {}
+        self._seen: dict[str, tuple[tuple[Any, ...], StoredCode, CodeState]] = {}
 
-    def of(self, raw: Row[Any]) -> tuple[dict[str, Any], CodeState]:
+    def of(self, raw: Row[Any]) -> tuple[StoredCode, CodeState]:
         values = tuple(raw)
         hit = self._seen.get(raw.access_code_id)
         if hit is not None and hit[0] == values:
@@ -437,8 +452,9 @@ class _CodeStates:
             self._seen.clear()
         row = _decode(raw)
         state = _code_state(row)
-        self._seen[raw.access_code_id] = (values, row, state)
-        return row, state
+        stored = StoredCode(row.values())
+        self._seen[raw.access_code_id] = (values, stored, state)
+        return stored, state
 
 
 def _snapshot(
@@ -471,7 +487,7 @@ def _snapshot(
         state,
         codes,
         writes,
-        {row["access_code_id"]: row for row, _ in known},
+        {code.access_code_id: row for row, code in known},
         {c.access_code_id: c for c in codes},
     )
 

@@ -59,7 +59,7 @@ def update_device(conn: Sink, device_id: str, values: dict[str, Any]) -> None:
 
 
 if TYPE_CHECKING:
-    from pinwarden.engine.reconcile import Snapshot
+    from pinwarden.engine.reconcile import Snapshot, StoredCode
 
 
 def _split(issues: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -130,7 +130,7 @@ def apply_plan(
 
 
 def _changed_values(
-    change: CodeChange, row: dict[str, Any] | None, known: dict[str, CodeState]
+    change: CodeChange, row: StoredCode | None, known: dict[str, CodeState]
 ) -> dict[str, Any]:
     """The columns `change` would set that differ from the stored `row` (`known` holds the
     planner's view of the stored codes: issues equal to it need no converting)."""
