@@ -38,9 +38,9 @@ def test_server_with_engine_workers_programs_every_lock_through_them(store: Stor
     assert runtime.runner.pool is not None
     handed: list[int] = []
     pool_run = runtime.runner.pool.run
-    runtime.runner.pool.run = lambda batches, moment, fallback: (  # type: ignore[method-assign]
-        handed.append(sum(map(len, batches))),
-        pool_run(batches, moment, fallback),
+    runtime.runner.pool.run = lambda ids, size, moment, fallback: (  # type: ignore[method-assign]
+        handed.append(len(ids)),
+        pool_run(ids, size, moment, fallback),
     )[1]
     workspace_id = auth.create_workspace(runtime.deps, "Workers")
     key = auth.create_api_key(runtime.deps, workspace_id)

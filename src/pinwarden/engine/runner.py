@@ -28,8 +28,8 @@ log = logging.getLogger("pinwarden.engine")
 Reconcile = Callable[[list[str]], object]
 
 BATCH_SIZE = 64
-# Fewer locks than twice this at a moment are not worth a round trip to the workers.
-_MIN_SHARED_BATCH = 8
+# Fewer locks than this at a moment are not worth a round trip to the workers.
+_MIN_SHARED = 16
 
 
 class ManualRunner:
@@ -122,11 +122,8 @@ class ManualRunner:
     def _run_all(self, device_ids: list[str]) -> int:
         """Reconcile the locks due at one moment: in batches, on the worker processes when
         there are enough locks to share between them."""
-        if self.pool is not None and len(device_ids) >= 2 * _MIN_SHARED_BATCH:
-            size = min(self.batch_size, -(-len(device_ids) // self.pool.workers))
-            size = max(size, _MIN_SHARED_BATCH)
-            batches = [device_ids[i : i + size] for i in range(0, len(device_ids), size)]
-            self.pool.run(batches, self.clock.now(), self.run_batch)
+        if self.pool is not None and len(device_ids) >= _MIN_SHARED:
+            self.pool.run(device_ids, self.batch_size, self.clock.now(), self.run_batch)
             return len(device_ids)
         for i in range(0, len(device_ids), self.batch_size):
             self.run_batch(device_ids[i : i + self.batch_size])

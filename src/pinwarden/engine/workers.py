@@ -2,8 +2,11 @@
 
 The engine is Python and most of its time is the interpreter's, so one process uses one core.
 `WorkerPool` starts N processes (spawned, each with its own store connections and engine); the
-runner hands them the batches due at a moment with that moment's time, and waits for all of
+runner hands them the locks due at a moment with that moment's time, and waits for all of
 them before it moves on, so the order of moments is kept exactly as in one process.
+
+Each lock always goes to the same worker (a hash of its id), so a worker sees its own share of
+the locks again and again and its cache of decoded codes (`_CodeStates`) holds that share only.
 
 Locks are independent: two workers never reconcile the same lock at once, because a lock is in
 one batch only and the runner waits for the moment to finish. On SQLite their write
@@ -16,6 +19,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import random
+import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
@@ -63,40 +67,52 @@ def _reconcile(device_ids: list[str], moment: datetime) -> None:
 
 
 class WorkerPool:
-    """N engine processes over the store at `url`."""
+    """N engine processes over the store at `url`; each lock has its own worker."""
 
     def __init__(self, url: str, workers: int) -> None:
         if workers < 1:
             raise ValueError("an engine worker pool needs at least one worker")
         self.url = url
         self.workers = workers
-        self._pool = self._new_pool()
+        self._pools = [self._new_pool() for _ in range(workers)]
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            self.workers,
+            1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start,
             initargs=(self.url,),
         )
 
-    def run(self, batches: Sequence[list[str]], moment: datetime, fallback: RunBatch) -> None:
-        """Reconcile `batches` at `moment` on the workers and wait for all of them. A batch
-        whose worker died is run by `fallback` (in the caller's process) instead."""
-        futures: list[tuple[list[str], Future[None]]] = [
-            (batch, self._pool.submit(_reconcile, batch, moment)) for batch in batches
+    def worker_of(self, device_id: str) -> int:
+        return zlib.crc32(device_id.encode()) % self.workers
+
+    def run(
+        self, device_ids: Sequence[str], batch_size: int, moment: datetime, fallback: RunBatch
+    ) -> None:
+        """Reconcile `device_ids` at `moment` on the workers, in batches of at most
+        `batch_size`, and wait for all of them. A batch whose worker died is run by `fallback`
+        (in the caller's process) instead, and that worker is started again."""
+        shares: list[list[str]] = [[] for _ in range(self.workers)]
+        for device_id in device_ids:
+            shares[self.worker_of(device_id)].append(device_id)
+        futures: list[tuple[int, list[str], Future[None]]] = [
+            (worker, batch, self._pools[worker].submit(_reconcile, batch, moment))
+            for worker, share in enumerate(shares)
+            for batch in (share[i : i + batch_size] for i in range(0, len(share), batch_size))
         ]
-        broken = False
-        for batch, future in futures:
+        broken: set[int] = set()
+        for worker, batch, future in futures:
             try:
                 future.result()
             except Exception:
                 log.exception("an engine worker failed; reconciling its %d locks here", len(batch))
-                broken = True
+                broken.add(worker)
                 fallback(batch)
-        if broken:  # a dead worker leaves the pool unusable: start a fresh one
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._new_pool()
+        for worker in broken:  # a dead worker leaves its executor unusable: start a fresh one
+            self._pools[worker].shutdown(wait=False, cancel_futures=True)
+            self._pools[worker] = self._new_pool()
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        for pool in self._pools:
+            pool.shutdown(wait=True, cancel_futures=True)
