@@ -105,7 +105,11 @@ def build(
     deps = Deps(store=store, clock=clock, virtual_clock=virtual_clock)
     engine = Engine(deps)
     runner_cls = EmbeddedRunner if embedded else ManualRunner
-    pool = WorkerPool(store.url, engine_workers) if engine_workers else None
+    pool = (
+        WorkerPool(store.url, engine_workers, real_time=isinstance(clock, SystemClock))
+        if engine_workers
+        else None
+    )
     runner = runner_cls(store, clock, engine.reconcile_devices, pool=pool)
     deps.runner = runner
     routes = all_routes(runner if isinstance(clock, VirtualClock) else None)

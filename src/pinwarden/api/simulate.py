@@ -26,6 +26,7 @@ ROUTES = [
             P("unconfirmable_removes", "bool", nullable=True),
             P("site_user_limit", "int", minimum=0, nullable=True),
             P("slot_capacity", "int", minimum=1, nullable=True),
+            P("drop_rushed_commands", "bool", nullable=True),
         ),
         sandbox.set_faults,
     ),

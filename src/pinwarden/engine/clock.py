@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -10,10 +11,19 @@ from typing import Protocol
 class Clock(Protocol):
     def now(self) -> datetime: ...
 
+    def sleep_until(self, moment: datetime) -> None:
+        """Wait until `moment` (the engine paces commands to one lock with it)."""
+        ...
+
 
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def sleep_until(self, moment: datetime) -> None:
+        seconds = (moment - self.now()).total_seconds()
+        if seconds > 0:
+            time.sleep(seconds)
 
 
 class VirtualClock:
@@ -41,6 +51,10 @@ class VirtualClock:
                 )
             self._now = moment.astimezone(UTC)
             return self._now
+
+    def sleep_until(self, moment: datetime) -> None:
+        """Returns at once: virtual time moves only when told to. What waits on it (a paced
+        command) carries its own time instead, and the simulated lock sees that time."""
 
     def advance(self, seconds: float) -> datetime:
         return self.set(self.now() + timedelta(seconds=seconds))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -213,11 +213,12 @@ class Engine:
             self._record_plans(active, plans, wakes, now)
             if not acting:
                 break
-            sent = {
-                device_id: self._send(providers[device_id], plans[device_id], now)
-                for device_id in acting
-            }
-            self._record_outcomes(active, providers, sent, now)
+            for sent in self._send(
+                {device_id: plans[device_id].operations for device_id in acting},
+                {device_id: _command_interval(active[device_id]) for device_id in acting},
+                providers,
+            ):
+                self._record_outcomes(active, providers, sent, now)
             active = self._snapshots(acting, providers)
         return wakes
 
@@ -342,19 +343,39 @@ class Engine:
                     if isinstance(op, SetCode):
                         records.intend_write(w, snap.device.device_id, op, now)
 
-    def _send(self, provider: _Tracked, result: Plan, now: datetime) -> Done:
-        done: Done = []
-        for op in result.operations:
-            if isinstance(op, SetCode):
-                outcome = provider.set_code(
-                    now, op.slot, op.code, op.name, op.starts_at, op.ends_at
-                )
-            else:
-                outcome = provider.remove_code(now, op.slot)
-            done.append((op, outcome))
-            if outcome.outcome == Outcome.UNREACHABLE:
-                break
-        return done
+    def _send(
+        self,
+        operations: dict[str, Sequence[SetCode | RemoveCode]],
+        intervals: dict[str, timedelta],
+        providers: dict[str, _Tracked],
+    ) -> Iterator[dict[str, Done]]:
+        """Send each lock its operations in order, paced: a lock gets a command no sooner than
+        its interval after the one before (`Clock.sleep_until`; a virtual clock does not wait,
+        the command carries the paced time). The locks take turns, the first command of each,
+        then the second, so one lock's wait overlaps the others' commands; each turn is
+        yielded to be recorded before the next one waits. A lock that turns out unreachable
+        gets no more commands in this pass."""
+        queues = {device_id: list(ops) for device_id, ops in operations.items() if ops}
+        while queues:
+            sent: dict[str, Done] = {}
+            for device_id, queue in list(queues.items()):
+                provider = providers[device_id]
+                at = self.deps.clock.now()
+                last = provider.last_command_at()
+                if last is not None and last + intervals[device_id] > at:
+                    at = last + intervals[device_id]
+                    self.deps.clock.sleep_until(at)
+                op = queue.pop(0)
+                if isinstance(op, SetCode):
+                    outcome = provider.set_code(
+                        at, op.slot, op.code, op.name, op.starts_at, op.ends_at
+                    )
+                else:
+                    outcome = provider.remove_code(at, op.slot)
+                sent[device_id] = [(op, outcome)]
+                if outcome.outcome == Outcome.UNREACHABLE or not queue:
+                    del queues[device_id]
+            yield sent
 
     def _record_outcomes(
         self,
@@ -455,6 +476,12 @@ class _CodeStates:
         stored = StoredCode(row.values())
         self._seen[raw.access_code_id] = (values, stored, state)
         return stored, state
+
+
+def _command_interval(snap: Snapshot) -> timedelta:
+    """The time between two commands to the lock: the policy's, or the brand's if longer."""
+    brand = timedelta(seconds=snap.state.capabilities.min_command_interval_seconds)
+    return max(snap.policy.command_interval, brand)
 
 
 def _snapshot(

@@ -22,7 +22,9 @@ import random
 import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime
+
+from pinwarden.engine.clock import Clock, SystemClock, VirtualClock
 
 log = logging.getLogger("pinwarden.engine")
 
@@ -30,28 +32,35 @@ RunBatch = Callable[[list[str]], None]
 
 
 class _TaskClock:
-    """A worker's clock: the time of the moment it was handed."""
+    """A worker's clock: the time of the moment it was handed, and the runner's way of
+    waiting (real time sleeps, virtual time does not)."""
 
     def __init__(self) -> None:
         self.moment: datetime | None = None
+        self.waits: Clock = VirtualClock(datetime.now(UTC))
 
     def now(self) -> datetime:
         if self.moment is None:
             raise RuntimeError("an engine worker reads the clock only inside a task")
         return self.moment
 
+    def sleep_until(self, moment: datetime) -> None:
+        self.waits.sleep_until(moment)
+
 
 _clock = _TaskClock()
 _run_batch: RunBatch | None = None
 
 
-def _start(url: str) -> None:
+def _start(url: str, real_time: bool) -> None:
     from pinwarden.engine.reconcile import Engine
     from pinwarden.engine.runner import ManualRunner
     from pinwarden.service.deps import Deps
     from pinwarden.store.store import Store
 
     global _run_batch
+    if real_time:
+        _clock.waits = SystemClock()
     store = Store(url)
     engine = Engine(Deps(store=store, clock=_clock, rng=random.SystemRandom()))
     _run_batch = ManualRunner(store, _clock, engine.reconcile_devices).run_batch
@@ -69,11 +78,12 @@ def _reconcile(device_ids: list[str], moment: datetime) -> None:
 class WorkerPool:
     """N engine processes over the store at `url`; each lock has its own worker."""
 
-    def __init__(self, url: str, workers: int) -> None:
+    def __init__(self, url: str, workers: int, real_time: bool = False) -> None:
         if workers < 1:
             raise ValueError("an engine worker pool needs at least one worker")
         self.url = url
         self.workers = workers
+        self.real_time = real_time  # the runner's clock is the system clock: waits are real
         self._pools = [self._new_pool() for _ in range(workers)]
 
     def _new_pool(self) -> ProcessPoolExecutor:
@@ -81,7 +91,7 @@ class WorkerPool:
             1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start,
-            initargs=(self.url,),
+            initargs=(self.url, self.real_time),
         )
 
     def worker_of(self, device_id: str) -> int:

@@ -23,6 +23,8 @@ class Policy:
     breaker_pause: timedelta = timedelta(hours=1)
     max_set_attempts: int = 5  # rejected writes before a code stops retrying on its own
     slow_write: timedelta = timedelta(minutes=15)  # acknowledged but unseen: warn after this
+    # At least this between two commands to one lock; a brand's own minimum applies anyway.
+    command_interval: timedelta = timedelta(0)
     # Pull a backup code for a code that will miss its start (the app can tell the guest).
     auto_pull_backup_on_failure: bool = False
 

@@ -235,6 +235,25 @@ class SandboxLockContract:
         with pytest.raises(ValueError, match="empty"):
             lock.modify_external(NOW, 1, name="Ghost")
 
+    def test_rushed_commands_are_dropped_only_with_the_fault(self, lock: SandboxLock) -> None:
+        interval = timedelta(seconds=lock.describe().min_command_interval_seconds)
+        assert interval > timedelta(0)
+        set_guest(lock, slot=1)
+        assert lock.last_command_at() == NOW
+        assert lock.remove_code(NOW, 1).outcome is Outcome.CONFIRMED  # no fault: taken
+        lock.set_faults(drop_rushed_commands=True)
+        rushed = lock.set_code(NOW + interval / 2, 2, request_pin(lock), "Guest", START, END)
+        assert (rushed.outcome, rushed.terminal) == (Outcome.REJECTED, False)
+        assert rushed.issue_code == lock.profile.errors.set_failed
+        assert "busy" in rushed.message
+        assert 2 not in lock.read_codes(NOW + interval).by_slot()
+        assert lock.last_command_at() == NOW  # a dropped command does not count
+        dropped = lock.remove_code(NOW + interval / 2, 1)
+        assert dropped.issue_code == lock.profile.errors.remove_failed
+        paced = lock.set_code(NOW + interval, 2, request_pin(lock), "Guest", START, END)
+        assert paced.outcome is Outcome.CONFIRMED
+        assert lock.last_command_at() == NOW + interval
+
     @staticmethod
     def _window_fields(lock: SandboxLock) -> dict[str, str]:
         if not lock.describe().native_scheduling:
@@ -250,6 +269,7 @@ class SandboxLockContract:
             ({"unconfirmable_sets": 1}, "unconfirmable_sets"),
             ({"programming_delay_seconds": -5}, "programming_delay_seconds"),
             ({"slot_capacity": 0}, "slot_capacity"),
+            ({"drop_rushed_commands": "yes"}, "drop_rushed_commands"),
             ({"unconfirmable_removes": True, "fail_next_sets": True}, "fail_next_sets"),
         ],
     )
@@ -272,6 +292,7 @@ class SandboxLockContract:
             "unconfirmable_removes": False,
             "site_user_limit": None,
             "slot_capacity": None,
+            "drop_rushed_commands": False,
         }
 
 

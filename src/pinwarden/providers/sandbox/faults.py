@@ -22,6 +22,9 @@ FAULT_DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "unconfirmable_removes": False,
         "site_user_limit": None,
         "slot_capacity": None,
+        # A busy lock drops a command that comes sooner than its brand's minimum interval
+        # (`min_command_interval_seconds`) after the one before, as Z-Wave locks do.
+        "drop_rushed_commands": False,
     }
 )
 
@@ -68,6 +71,7 @@ _CHECKS: Mapping[str, Callable[[str, object], Any]] = MappingProxyType(
         "unconfirmable_removes": _flag,
         "site_user_limit": _optional_count(0),
         "slot_capacity": _optional_count(1),
+        "drop_rushed_commands": _flag,
     }
 )
 

@@ -3,7 +3,10 @@
 The whole lock is `lock.state`, a JSON-serialisable dict: persist it, then rebuild the lock with
 `SandboxLock(brand, state)`. Time only comes in as `now`; writes delayed by
 `programming_delay_seconds` wait in `state["pending"]` and land on the first call whose `now` has
-reached them. Brand differences come from the catalog profile and the brand's `SandboxQuirks`.
+reached them. Each command's `now` is kept as `state["last_command_at"]`: the engine paces the
+next one from it, and with the `drop_rushed_commands` fault a command sooner than the brand's
+`min_command_interval_seconds` after it is dropped. Brand differences come from the catalog
+profile and the brand's `SandboxQuirks`.
 
 Slots: the brand's own codes (SmartThings) sit in the top `reserved_slots` slots, are never
 reported by `read_codes` and cannot be written or removed; the engine uses slots
@@ -26,7 +29,7 @@ from pinwarden.providers.base import DeviceUnreachable, WriteResult
 from pinwarden.providers.sandbox import refusals
 from pinwarden.providers.sandbox.faults import FAULT_DEFAULTS, validated_faults
 from pinwarden.providers.sandbox.registry import quirks_for
-from pinwarden.providers.sandbox.slots import SlotTable, make_entry, when
+from pinwarden.providers.sandbox.slots import SlotTable, iso, make_entry, when
 
 State = dict[str, Any]
 
@@ -106,9 +109,14 @@ class SandboxLock:
         self._slots.settle(now)
         profile, caps = self.profile, self.profile.capabilities
         window = (starts_at, ends_at) if caps.native_scheduling else (None, None)
+        refusal = refusals.offline(profile, self.is_online) or refusals.rushed(
+            profile, self._faults, now, self.last_command_at(), profile.errors.set_failed
+        )
+        if refusal is not None:
+            return refusal
+        self._took_command(now)
         refusal = (
-            refusals.offline(profile, self.is_online)
-            or refusals.injected_failure(self._faults, "fail_next_sets", profile.errors.set_failed)
+            refusals.injected_failure(self._faults, "fail_next_sets", profile.errors.set_failed)
             or refusals.third_party(profile, self._quirks, self._faults["third_party_manager"])
             or refusals.no_slot(profile, self._slots, slot, self.describe().slot_count)
             or refusals.bad_format(profile, now, code, name, window, self.programming_code)
@@ -139,9 +147,13 @@ class SandboxLock:
         """Empty `slot` (an empty slot is confirmed too)."""
         self._slots.settle(now)
         errors = self.profile.errors
-        refusal = refusals.offline(self.profile, self.is_online) or refusals.injected_failure(
-            self._faults, "fail_next_removes", errors.remove_failed
+        refusal = refusals.offline(self.profile, self.is_online) or refusals.rushed(
+            self.profile, self._faults, now, self.last_command_at(), errors.remove_failed
         )
+        if refusal is not None:
+            return refusal
+        self._took_command(now)
+        refusal = refusals.injected_failure(self._faults, "fail_next_removes", errors.remove_failed)
         if refusal is not None:
             return refusal
         if slot in self._slots.reserved:
@@ -151,6 +163,9 @@ class SandboxLock:
             return WriteResult.unconfirmed()
         self._slots.remove(slot)
         return WriteResult.confirmed()
+
+    def last_command_at(self) -> datetime | None:
+        return when(self._state.get("last_command_at"))
 
     # -- simulation controls -----------------------------------------------------------------
 
@@ -252,6 +267,9 @@ class SandboxLock:
         return None
 
     # -- internals ---------------------------------------------------------------------------
+
+    def _took_command(self, now: datetime) -> None:
+        self._state["last_command_at"] = iso(now)
 
     def _rng(self) -> random.Random:
         self._state["draws"] += 1

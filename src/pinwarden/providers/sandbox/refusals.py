@@ -22,6 +22,29 @@ def offline(profile: BrandProfile, online: bool) -> WriteResult | None:
     return WriteResult.unreachable(profile.errors.offline, message)
 
 
+def rushed(
+    profile: BrandProfile,
+    faults: dict[str, Any],
+    now: datetime,
+    last_command_at: datetime | None,
+    issue_code: str,
+) -> WriteResult | None:
+    """With `drop_rushed_commands`, a command that comes sooner than the lock can take the
+    next one is dropped."""
+    interval = profile.capabilities.min_command_interval_seconds
+    if (
+        not faults["drop_rushed_commands"]
+        or last_command_at is None
+        or (now - last_command_at).total_seconds() >= interval
+    ):
+        return None
+    message = (
+        f"the {profile.brand} lock was still busy with the previous command and dropped this "
+        f"one; it takes one command every {interval:g} s"
+    )
+    return WriteResult.rejected(issue_code, message, terminal=False)
+
+
 def injected_failure(faults: dict[str, Any], fault: str, issue_code: str) -> WriteResult | None:
     """Consumes one of the `fail_next_*` failures left in `faults`."""
     remaining = faults[fault]

@@ -1,0 +1,94 @@
+"""Commands to one lock are paced: never sooner than the brand's minimum interval (or the
+policy's `command_interval`, if longer) after the one before, so a lock that drops rushed
+commands (`drop_rushed_commands`) drops none of pinwarden's."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select, update
+from tests.engine.test_promises import event_types, get, on_lock, stay
+from tests.support import Api
+
+from pinwarden.catalog.brands import brand_profile
+from pinwarden.engine.clock import SystemClock
+from pinwarden.engine.reconcile import Engine
+from pinwarden.service import access_codes as codes
+from pinwarden.service import auth
+from pinwarden.service.deps import Deps
+from pinwarden.service.sandbox import seed_sandbox_devices
+from pinwarden.store.schema import devices, sandbox_locks
+from pinwarden.store.store import Store
+
+
+def _last_command_at(store: Store, device_id: str) -> datetime:
+    with store.read() as conn:
+        state = conn.execute(
+            select(sandbox_locks.c.state).where(sandbox_locks.c.device_id == device_id)
+        ).scalar_one()
+    return datetime.fromisoformat(state["last_command_at"])
+
+
+def test_a_lock_that_drops_rushed_commands_gets_every_code(sqlite_api: Api) -> None:
+    api = sqlite_api
+    api.ok(
+        "/devices/simulate/set_faults", device_id=api.devices["kwikset"], drop_rushed_commands=True
+    )
+    start = api.now()
+    created = [stay(api, "kwikset", timedelta(days=1, hours=n)) for n in range(6)]
+    api.advance(0)
+    assert sorted(s["code"] for s in on_lock(api, "kwikset")) == sorted(c["code"] for c in created)
+    for code in created:
+        assert get(api, code)["errors"] == []
+        assert "access_code.failed_to_set_on_device" not in event_types(api, code)
+    # Six commands, two seconds apart (Kwikset's interval): the last went 10 s after the first.
+    interval = brand_profile("kwikset").capabilities.min_command_interval_seconds
+    last = _last_command_at(api.runtime.deps.store, api.devices["kwikset"])
+    assert last - start == timedelta(seconds=5 * interval)
+
+
+def test_policy_command_interval_spaces_commands_further(sqlite_api: Api) -> None:
+    api = sqlite_api
+    store = api.runtime.deps.store
+    with store.begin() as conn:
+        conn.execute(
+            update(devices)
+            .where(devices.c.device_id == api.devices["august"])
+            .values(policy={"command_interval": 30})
+        )
+    start = api.now()
+    created = [stay(api, "august", timedelta(days=2, hours=n)) for n in range(4)]
+    api.advance(0)
+    assert len(on_lock(api, "august")) == len(created)
+    assert _last_command_at(store, api.devices["august"]) - start == timedelta(seconds=90)
+    # The next command, a removal at check-out, waits for nobody: it is long after.
+    api.advance(5 * 86400)
+    assert on_lock(api, "august") == []
+
+
+class _WaitsRecorded(SystemClock):
+    def __init__(self) -> None:
+        self.waits: list[datetime] = []
+
+    def sleep_until(self, moment: datetime) -> None:
+        self.waits.append(moment)
+        super().sleep_until(moment)
+
+
+def test_on_the_system_clock_the_engine_waits_between_commands(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'pinwarden.db'}")
+    store.upgrade()
+    clock = _WaitsRecorded()
+    deps = Deps(store=store, clock=clock, rng=random.Random(3))
+    workspace = auth.create_workspace(deps, "Pacing")
+    lock = seed_sandbox_devices(deps, workspace)["igloohome"]  # one command every 0.5 s
+    for n in range(3):
+        codes.create(deps, workspace, {"device_id": lock, "name": f"Guest {n}"})
+    Engine(deps).reconcile_device(lock)
+    first = _last_command_at(store, lock) - timedelta(seconds=1)
+    assert clock.waits == [first + timedelta(seconds=0.5), first + timedelta(seconds=1)]
+    assert {c["status"] for c in codes.list_codes(deps, workspace, {"device_id": lock}).items} == {
+        "set"
+    }
