@@ -74,6 +74,7 @@ class _WaitsRecorded(SystemClock):
 
     def sleep_until(self, moment: datetime) -> None:
         self.waits.append(moment)
+        assert moment - self.now() < timedelta(minutes=1), f"the engine would sleep until {moment}"
         super().sleep_until(moment)
 
 
@@ -89,6 +90,34 @@ def test_on_the_system_clock_the_engine_waits_between_commands(tmp_path: Path) -
     Engine(deps).reconcile_device(lock)
     first = _last_command_at(store, lock) - timedelta(seconds=1)
     assert clock.waits == [first + timedelta(seconds=0.5), first + timedelta(seconds=1)]
+    assert {c["status"] for c in codes.list_codes(deps, workspace, {"device_id": lock}).items} == {
+        "set"
+    }
+
+
+def test_a_command_stamped_by_another_clock_far_ahead_is_not_waited_for(tmp_path: Path) -> None:
+    """A data dir run on the virtual clock, days ahead, then on the system clock: the engine
+    must not sleep until the virtual time comes."""
+    store = Store(f"sqlite:///{tmp_path / 'pinwarden.db'}")
+    store.upgrade()
+    clock = _WaitsRecorded()
+    deps = Deps(store=store, clock=clock, rng=random.Random(5))
+    workspace = auth.create_workspace(deps, "Pacing")
+    lock = seed_sandbox_devices(deps, workspace)["august"]
+    with store.begin() as conn:
+        state = conn.execute(
+            select(sandbox_locks.c.state).where(sandbox_locks.c.device_id == lock)
+        ).scalar_one()
+        ahead = clock.now() + timedelta(days=30)
+        conn.execute(
+            update(sandbox_locks)
+            .where(sandbox_locks.c.device_id == lock)
+            .values(state={**state, "last_command_at": ahead.isoformat()})
+        )
+    codes.create(deps, workspace, {"device_id": lock, "name": "Guest"})
+    Engine(deps).reconcile_device(lock)
+    assert clock.waits == []
+    assert _last_command_at(store, lock) < ahead
     assert {c["status"] for c in codes.list_codes(deps, workspace, {"device_id": lock}).items} == {
         "set"
     }

@@ -7,8 +7,9 @@ between the write and its record cannot turn our own code into an "unmanaged" on
 
 Locks are independent, but most of them wake at the same moments (stays share check-in and
 check-out times), so a batch of locks goes through each step together: one read for all their
-snapshots, one transaction for all their verdicts and write-ahead intents, then the commands,
-then one transaction for all the outcomes. A batch of one is the plain single-lock reconcile.
+snapshots, one transaction for all their verdicts and write-ahead intents, then the commands
+(paced per lock, the locks taking turns), with one transaction for the outcomes of each turn.
+A batch of one is the plain single-lock reconcile.
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ from pinwarden.store.writes import Writes
 log = logging.getLogger("pinwarden.engine")
 
 _MAX_PASSES = 3
+# A lock's last command this far ahead of the clock was not paced by this clock: a data dir
+# run on the virtual clock, then on the system clock. Paced commands run ahead by seconds.
+_FOREIGN_STAMP = timedelta(hours=1)
 
 Done = list[tuple[SetCode | RemoveCode, WriteResult]]
 
@@ -362,6 +366,8 @@ class Engine:
                 provider = providers[device_id]
                 at = self.deps.clock.now()
                 last = provider.last_command_at()
+                if last is not None and last > at + _FOREIGN_STAMP:
+                    last = None  # stamped on another clock (a virtual one, since reset)
                 if last is not None and last + intervals[device_id] > at:
                     at = last + intervals[device_id]
                     self.deps.clock.sleep_until(at)
@@ -428,7 +434,7 @@ class Engine:
 
 class StoredCode(tuple[Any, ...]):
     """A decoded code row, read by column name: a tuple, because the engine keeps tens of
-    thousands of them (`_CodeStates`) and a dict per row would cost four times the memory."""
+    thousands of them (`_CodeStates`) and a dict per row cost about 0.6 KB more each."""
 
     __slots__ = ()
 
