@@ -156,12 +156,18 @@ def run(locks: int, codes: int, days: int, seed: int = 1, workers: int = 2) -> d
 
 
 def show(r: dict[str, float]) -> None:
+    workers = int(r["workers"])
     print(
-        f"{int(r['workers'])} workers {int(r['locks']):>6} locks {int(r['codes']):>7} codes {int(r['days'])} days | "
-        f"first sweep {r['first_sweep_s']:7.1f} s | 30-day run {r['run_s']:7.1f} s | "
+        f"{workers} workers {int(r['locks']):>6} locks {int(r['codes']):>7} codes {int(r['days'])} days | "
+        f"first sweep {r['first_sweep_s']:7.1f} s | {int(r['days'])}-day run {r['run_s']:7.1f} s | "
         f"{r['codes_per_s']:7.0f} codes/s | programmed {int(r['programmed'])} "
         f"removed {int(r['removed'])} left {int(r['left'])} | peak RSS {r['peak_rss_mb']:.0f} MB"
-        f" (+ {int(r['workers'])} workers of at most {r['worker_rss_mb']:.0f} MB)"
+        + (
+            f" (+ {workers} workers of at most {r['worker_rss_mb']:.0f} MB, "
+            f"{r['peak_rss_mb'] + workers * r['worker_rss_mb']:.0f} MB together)"
+            if workers > 1
+            else " (the engine in this one process)"
+        )
     )
 
 
