@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from pinwarden.engine.clock import SystemClock
+from pinwarden.engine.distributed import NotPostgreSQL, apply_schema, run_worker
 from pinwarden.server import Settings, build
 from pinwarden.service import auth
 from pinwarden.service.deps import Deps
@@ -51,6 +52,8 @@ def db_upgrade(data_dir: DataDir = Path(".pinwarden")) -> None:
     """Bring the database schema up to date."""
     store = _store(data_dir)
     store.upgrade()
+    if not store.is_sqlite and apply_schema(store):  # the distributed runtime's job queue
+        console.print("created the job queue's tables (procrastinate)")
     console.print(f"[green]database is up to date[/green] ({store.url.split('@')[-1]})")
 
 
@@ -180,6 +183,11 @@ def serve(
         help="Engine processes for the moments when many locks are due (0: the engine runs "
         "in the server process). One per spare core.",
     ),
+    distributed: bool = typer.Option(
+        False,
+        help="PostgreSQL only: run the API and console here and leave the engine to "
+        "`pinwarden worker` processes.",
+    ),
 ) -> None:
     """Run the API, console and engine (SQLite by default)."""
     import uvicorn
@@ -190,7 +198,21 @@ def serve(
     if demo and settings.database_url is None:
         store.upgrade()  # the demo is zero-setup: its own fresh SQLite file
     _require(store)
-    runtime = build(store, virtual_clock=virtual_clock, engine_workers=engine_workers)
+    if distributed and (virtual_clock or engine_workers or demo):
+        raise typer.BadParameter(
+            "--distributed runs on the system clock with `pinwarden worker` processes; "
+            "it does not combine with --virtual-clock, --engine-workers or --demo"
+        )
+    try:
+        runtime = build(
+            store,
+            virtual_clock=virtual_clock,
+            engine_workers=engine_workers,
+            distributed=distributed,
+        )
+    except NotPostgreSQL as exc:
+        console.print(f"[red]{exc}[/red]")
+        sys.exit(2)
     if demo:
         facts = _demo(runtime.deps, data_dir, host, port)
         console.print_json(json.dumps(facts))
@@ -202,6 +224,20 @@ def serve(
         uvicorn.run(runtime.app, host=host, port=port, log_level="warning", access_log=False)
     finally:
         runtime.close()
+
+
+@app.command()
+def worker(data_dir: DataDir = Path(".pinwarden")) -> None:
+    """Run the engine as procrastinate jobs on PostgreSQL, beside `serve --distributed`
+    (one engine per process; start as many as there are cores to spare, on any machines)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    store = _store(data_dir)
+    _require(store)
+    try:
+        run_worker(store)
+    except NotPostgreSQL as exc:
+        console.print(f"[red]{exc}[/red]")
+        sys.exit(2)
 
 
 @app.command()

@@ -16,6 +16,7 @@ from pinwarden.api import clock as clock_routes
 from pinwarden.api import resources, simulate
 from pinwarden.api.app import Route, create_app
 from pinwarden.console.routes import installer as console_installer
+from pinwarden.engine import distributed as distributed_runtime
 from pinwarden.engine.clock import Clock, SystemClock, VirtualClock
 from pinwarden.engine.reconcile import Engine
 from pinwarden.engine.runner import EmbeddedRunner, ManualRunner
@@ -79,7 +80,7 @@ class Runtime:
     app: FastAPI
 
     def close(self) -> None:
-        if isinstance(self.runner, EmbeddedRunner):
+        if isinstance(self.runner, EmbeddedRunner | distributed_runtime.DistributedRunner):
             self.runner.stop()
         if self.runner.pool is not None:
             self.runner.pool.close()
@@ -93,24 +94,34 @@ def build(
     clock: Clock | None = None,
     embedded: bool = True,
     engine_workers: int = 0,
+    distributed: bool = False,
     **app_kwargs: Any,
 ) -> Runtime:
     """Wire a runtime. `embedded=False` gives a ManualRunner that tests drive;
-    `engine_workers=N` reconciles the moments with many locks due in N processes."""
+    `engine_workers=N` reconciles the moments with many locks due in N processes;
+    `distributed=True` leaves the engine to `pinwarden worker` processes (PostgreSQL)."""
     store.require_migrated()
+    if distributed:
+        if virtual_clock or clock is not None:
+            raise ValueError("the distributed runtime runs on the system clock only")
+        distributed_runtime.require_schema(store)
     if clock is None:
         clock = (
             PersistentVirtualClock(store, SystemClock().now()) if virtual_clock else SystemClock()
         )
     deps = Deps(store=store, clock=clock, virtual_clock=virtual_clock)
     engine = Engine(deps)
-    runner_cls = EmbeddedRunner if embedded else ManualRunner
-    pool = (
-        WorkerPool(store.url, engine_workers, real_time=isinstance(clock, SystemClock))
-        if engine_workers
-        else None
-    )
-    runner = runner_cls(store, clock, engine.reconcile_devices, pool=pool)
+    runner: ManualRunner
+    if distributed:
+        runner = distributed_runtime.DistributedRunner(store, clock)
+    else:
+        runner_cls = EmbeddedRunner if embedded else ManualRunner
+        pool = (
+            WorkerPool(store.url, engine_workers, real_time=isinstance(clock, SystemClock))
+            if engine_workers
+            else None
+        )
+        runner = runner_cls(store, clock, engine.reconcile_devices, pool=pool)
     deps.runner = runner
     routes = all_routes(runner if isinstance(clock, VirtualClock) else None)
     app = create_app(deps, routes, extra=[console_installer(deps)], **app_kwargs)

@@ -31,6 +31,15 @@ def test_serve_refuses_an_unmigrated_database_and_names_the_fix(tmp_path: Path) 
     assert "pinwarden db upgrade" in result.stdout
 
 
+def test_the_distributed_runtime_refuses_sqlite_and_says_what_it_needs(tmp_path: Path) -> None:
+    run(tmp_path, "db", "upgrade")
+    for args in (("worker",), ("serve", "--distributed", "--port", "1")):
+        result = run(tmp_path, *args, check=False)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert "PINWARDEN_DATABASE_URL" in result.stdout
+        assert "Traceback" not in result.stdout + result.stderr
+
+
 def test_workspace_and_key_created_on_the_cli_work_over_http(tmp_path: Path) -> None:
     run(tmp_path, "db", "upgrade")
     created = json.loads(run(tmp_path, "workspace", "create", "Hosts", "--sandbox-devices").stdout)

@@ -1,0 +1,196 @@
+"""The scale-out runtime: the engine as procrastinate tasks on PostgreSQL.
+
+`pinwarden serve --distributed` runs the API and console only; any number of `pinwarden worker`
+processes, on any machines, run the engine. Both talk through PostgreSQL alone:
+
+- an immediate request (a code created, a lock back online) defers a `pinwarden.reconcile` job
+  for that lock; while one is still waiting, another for the same lock collapses into it
+  (procrastinate's queueing lock);
+- every second the `pinwarden.sweep` periodic task (deferred once per second whatever the
+  number of workers) claims the locks whose `next_wake_at` has come, in one statement with
+  `FOR UPDATE SKIP LOCKED`, moves their wake a lease ahead so no other sweep claims them again,
+  and defers their reconciles in batches. A worker that dies mid-batch leaves the lease to run
+  out, and the next sweep claims its locks again;
+- a reconcile holds a PostgreSQL advisory lock per lock for its whole run (taken in id order,
+  so two batches cannot deadlock), so one lock is never reconciled twice at once, whichever
+  jobs it is in. The engine then writes each lock's real next wake.
+
+The reconcile itself is the same `Engine.reconcile_devices` the embedded runtime runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+import procrastinate
+from procrastinate.exceptions import AlreadyEnqueued
+from sqlalchemy import select, text, update
+from sqlalchemy.engine import make_url
+
+from pinwarden.engine.clock import Clock, SystemClock
+from pinwarden.engine.runner import BATCH_SIZE, ManualRunner
+from pinwarden.store.schema import devices
+from pinwarden.store.store import Store
+
+log = logging.getLogger("pinwarden.engine")
+
+QUEUE = "pinwarden"
+RECONCILE = "pinwarden.reconcile"
+SWEEP = "pinwarden.sweep"
+# How long a claimed lock is left to the worker that claimed it before a sweep claims it again.
+LEASE = timedelta(minutes=2)
+# Locks claimed by one sweep at most (the next sweep, a second later, takes the rest).
+CLAIM_LIMIT = 2_000
+
+
+class NotPostgreSQL(Exception):
+    pass
+
+
+def conninfo(url: str) -> str:
+    """The libpq connection string of a SQLAlchemy PostgreSQL URL."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise NotPostgreSQL(
+            "the distributed runtime needs PostgreSQL: set PINWARDEN_DATABASE_URL to a "
+            "postgresql+psycopg:// URL"
+        )
+    rendered: str = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    return rendered
+
+
+def make_app(url: str) -> procrastinate.App:
+    return procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(url)))
+
+
+def has_schema(store: Store) -> bool:
+    with store.read() as conn:
+        return conn.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar() is not None
+
+
+def apply_schema(store: Store) -> bool:
+    """Create procrastinate's tables unless they are there; True if it created them."""
+    if has_schema(store):
+        return False
+    app = make_app(store.url)
+    with app.open():
+        app.schema_manager.apply_schema()
+    return True
+
+
+def require_schema(store: Store) -> None:
+    """Refuse, saying what to do, a database this runtime cannot run on."""
+    conninfo(store.url)  # PostgreSQL only
+    if not has_schema(store):
+        raise NotPostgreSQL(
+            "the job queue's tables are missing from this database: run `pinwarden db upgrade`"
+        )
+
+
+class DistributedRunner(ManualRunner):
+    """The API process's side: requests become jobs; the workers do the rest."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        super().__init__(store, clock, reconcile=_not_here)
+        self.app = make_app(store.url).open()
+
+    def request_reconcile(self, device_id: str, at: datetime | None = None) -> None:
+        if at is not None:
+            super().request_reconcile(device_id, at)
+            return
+        # A job for this lock still waiting (AlreadyEnqueued) will see this change too.
+        with contextlib.suppress(AlreadyEnqueued):
+            self.app.configure_task(RECONCILE, queue=QUEUE, queueing_lock=device_id).defer(
+                device_ids=[device_id]
+            )
+
+    def start(self) -> None:
+        """Nothing to start here: `pinwarden worker` processes run the engine."""
+
+    def stop(self) -> None:
+        self.app.close()
+
+
+def _not_here(device_ids: list[str]) -> None:
+    raise RuntimeError("with --distributed, locks are reconciled by `pinwarden worker`")
+
+
+@contextmanager
+def leases(store: Store, device_ids: list[str]) -> Iterator[None]:
+    """Hold a PostgreSQL advisory lock on each lock for the duration (in id order)."""
+    with store.engine.connect() as conn:
+        try:
+            for device_id in sorted(device_ids):
+                conn.execute(
+                    text("SELECT pg_advisory_lock(hashtextextended(:key, 0))"),
+                    {"key": f"pinwarden.device:{device_id}"},
+                )
+            conn.commit()
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock_all()"))
+            conn.commit()
+
+
+def claim_due(store: Store, now: datetime, limit: int = CLAIM_LIMIT) -> list[str]:
+    """The locks whose wake time has come, each claimed by exactly one caller."""
+    due = (
+        select(devices.c.device_id)
+        .where(devices.c.next_wake_at <= now, devices.c.removed_at.is_(None))
+        .order_by(devices.c.next_wake_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    with store.begin() as conn:
+        claimed = conn.execute(
+            update(devices)
+            .where(devices.c.device_id.in_(due))
+            .values(next_wake_at=now + LEASE)
+            .returning(devices.c.device_id)
+        )
+        return list(claimed.scalars())
+
+
+def worker_app(store: Store, run_batch: Any, clock: Clock) -> procrastinate.App:
+    """The worker's app: the reconcile task and the sweep."""
+    app = make_app(store.url)
+
+    @app.task(name=RECONCILE, queue=QUEUE)
+    def reconcile(device_ids: list[str]) -> None:
+        with leases(store, device_ids):
+            run_batch(device_ids)
+
+    @app.periodic(cron="* * * * * *", periodic_id="sweep")
+    @app.task(name=SWEEP, queue=QUEUE, queueing_lock=SWEEP)
+    async def sweep(timestamp: int) -> None:
+        due = await asyncio.to_thread(claim_due, store, clock.now())
+        for i in range(0, len(due), BATCH_SIZE):
+            await app.configure_task(RECONCILE, queue=QUEUE).defer_async(
+                device_ids=due[i : i + BATCH_SIZE]
+            )
+        if due:
+            log.info("sweep: %d locks due", len(due))
+
+    return app
+
+
+def run_worker(store: Store) -> None:
+    """`pinwarden worker`: run the engine's jobs until SIGINT/SIGTERM."""
+    from pinwarden.engine.reconcile import Engine
+    from pinwarden.service.deps import Deps
+
+    require_schema(store)
+    # One line per job and one job a second (the sweep) would bury the engine's own log.
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)
+    clock = SystemClock()
+    engine = Engine(Deps(store=store, clock=clock))
+    runner = ManualRunner(store, clock, engine.reconcile_devices)
+    app = worker_app(store, runner.run_batch, clock)
+    app.run_worker(queues=[QUEUE], concurrency=1, delete_jobs="successful")
