@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, bindparam, select
+from sqlalchemy import Connection, Row, bindparam, case, select
 
 from pinwarden.catalog.issues import issue_type
 from pinwarden.domain.codes import generate_code
@@ -35,6 +35,19 @@ _FORGET_WRITES = slot_writes.delete().where(
     slot_writes.c.access_code_id == bindparam("b_id"),
 )
 _READ_DEVICE = select(devices).where(devices.c.device_id == bindparam("b_id"))
+# The engine's next wake for a lock; but if a look was asked for since the engine read the
+# lock (`service.devices.defer_wake`: a code created meanwhile, say), the earlier of the two,
+# so the ask is kept.
+_PLANNED = bindparam("w_wake", type_=devices.c.next_wake_at.type)
+_WAKE = _DEVICE.values(
+    next_wake_at=case(
+        (devices.c.wake_asks == bindparam("w_asks"), _PLANNED),
+        (_PLANNED.is_(None), devices.c.next_wake_at),
+        (devices.c.next_wake_at.is_(None), _PLANNED),
+        (devices.c.next_wake_at < _PLANNED, devices.c.next_wake_at),
+        else_=_PLANNED,
+    )
+)
 
 
 # The engine writes through a `Writes` buffer; the services call these with a connection.
@@ -73,6 +86,7 @@ class PlanWrites:
 
     device_values: dict[str, Any]
     changes: list[tuple[CodeChange, dict[str, Any]]]
+    wake: tuple[int, datetime | None] | None = None  # (asks for a look as read, next wake)
 
 
 def plan_writes(snap: Snapshot, result: Plan, wake: datetime | None) -> PlanWrites | None:
@@ -82,8 +96,7 @@ def plan_writes(snap: Snapshot, result: Plan, wake: datetime | None) -> PlanWrit
     device_values: dict[str, Any] = {}
     if (errors, warnings) != (list(device.errors), list(device.warnings)):
         device_values.update(errors=errors, warnings=warnings)
-    if wake != device.next_wake_at:
-        device_values["next_wake_at"] = wake
+    new_wake = (device.wake_asks, wake) if wake != device.next_wake_at else None
     if result.programming_delay is not None:
         delay = int(result.programming_delay.total_seconds())
         if delay != device.programming_delay_seconds:
@@ -97,9 +110,9 @@ def plan_writes(snap: Snapshot, result: Plan, wake: datetime | None) -> PlanWrit
         or c.regenerate_code
         or c.pull_backup
     ]
-    if not (device_values or changes or result.events or result.new_unmanaged):
+    if not (device_values or changes or result.events or result.new_unmanaged or new_wake):
         return None
-    return PlanWrites(device_values, changes)
+    return PlanWrites(device_values, changes, new_wake)
 
 
 def apply_plan(
@@ -109,6 +122,9 @@ def apply_plan(
     device = snap.device
     if writes.device_values:
         update_device(conn, device.device_id, writes.device_values)
+    if writes.wake is not None:
+        asks, wake = writes.wake
+        conn.execute(_WAKE, {"b_id": device.device_id, "w_asks": asks, "w_wake": wake})
     events.record_many(
         conn,
         [

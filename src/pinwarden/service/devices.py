@@ -6,7 +6,18 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, false, not_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    and_,
+    case,
+    false,
+    not_,
+    select,
+    true,
+    update,
+)
 
 from pinwarden.catalog.brands import BRANDS, brand_profile, capabilities_to_seam_properties
 from pinwarden.domain.model import Capabilities
@@ -33,12 +44,17 @@ def get_device_row(conn: Connection, workspace_id: str, device_id: str) -> Row[A
 
 
 def defer_wake(conn: Connection, device_id: str, at: datetime) -> None:
-    """Have the engine look at the device no later than `at` (wakes only ever move earlier)."""
+    """Have the engine look at the device no later than `at` (wakes only ever move earlier).
+    Every ask is counted, even one an earlier wake already covers: the engine may be working
+    on the lock right now, and must not drop the ask when it records its own next wake."""
+    wake = devices.c.next_wake_at
     conn.execute(
         update(devices)
         .where(devices.c.device_id == device_id)
-        .where(devices.c.next_wake_at.is_(None) | (devices.c.next_wake_at > at))
-        .values(next_wake_at=at)
+        .values(
+            next_wake_at=case((wake.is_(None) | (wake > at), at), else_=wake),
+            wake_asks=devices.c.wake_asks + 1,
+        )
     )
 
 

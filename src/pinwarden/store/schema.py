@@ -123,6 +123,9 @@ devices = Table(
     Column("backup_pool_enabled", Boolean, nullable=False, default=False),
     # Engine bookkeeping, all persisted so a restart resumes (P5).
     Column("next_wake_at", UTCDateTime),
+    # Asks for a look (`service.devices.defer_wake`), counted, so the engine can tell that one
+    # came in while it was working on the lock even when it did not move `next_wake_at`.
+    Column("wake_asks", Integer, nullable=False, default=0, server_default="0"),
     Column("failure_count", Integer, nullable=False, default=0),
     # Seconds the lock recently took to show an acknowledged write (adapts just-in-time leads).
     Column("programming_delay_seconds", Integer, nullable=False, default=0),
