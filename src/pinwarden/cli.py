@@ -227,14 +227,25 @@ def serve(
 
 
 @app.command()
-def worker(data_dir: DataDir = Path(".pinwarden")) -> None:
+def worker(
+    data_dir: DataDir = Path(".pinwarden"),
+    concurrency: int = typer.Option(
+        8,
+        min=1,
+        help="Batches of locks in progress at once in this process (most of a batch's time "
+        "is spent waiting between paced commands).",
+    ),
+) -> None:
     """Run the engine as procrastinate jobs on PostgreSQL, beside `serve --distributed`
     (one engine per process; start as many as there are cores to spare, on any machines)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    store = _store(data_dir)
+    settings = Settings(data_dir=data_dir)
+    url = settings.url()
+    # Each batch in progress holds a connection for its locks' leases and one for its work.
+    store = Store(url) if url.startswith("sqlite") else Store(url, pool_size=2 * concurrency + 2)
     _require(store)
     try:
-        run_worker(store)
+        run_worker(store, concurrency)
     except NotPostgreSQL as exc:
         console.print(f"[red]{exc}[/red]")
         sys.exit(2)

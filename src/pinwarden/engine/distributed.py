@@ -181,8 +181,9 @@ def worker_app(store: Store, run_batch: Any, clock: Clock) -> procrastinate.App:
     return app
 
 
-def run_worker(store: Store) -> None:
-    """`pinwarden worker`: run the engine's jobs until SIGINT/SIGTERM."""
+def run_worker(store: Store, concurrency: int = 8) -> None:
+    """`pinwarden worker`: run the engine's jobs until SIGINT/SIGTERM, `concurrency` batches
+    at a time (in threads: a batch spends most of its time waiting on paced locks)."""
     from pinwarden.engine.reconcile import Engine
     from pinwarden.service.deps import Deps
 
@@ -193,4 +194,4 @@ def run_worker(store: Store) -> None:
     engine = Engine(Deps(store=store, clock=clock))
     runner = ManualRunner(store, clock, engine.reconcile_devices)
     app = worker_app(store, runner.run_batch, clock)
-    app.run_worker(queues=[QUEUE], concurrency=1, delete_jobs="successful")
+    app.run_worker(queues=[QUEUE], concurrency=concurrency, delete_jobs="successful")
