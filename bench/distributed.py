@@ -26,14 +26,15 @@ from sqlalchemy import create_engine, func, select, text
 from pinwarden.engine.clock import SystemClock
 from pinwarden.engine.distributed import apply_schema
 from pinwarden.providers.sandbox import SandboxLock
-from pinwarden.service import auth
 from pinwarden.service.deps import Deps
 from pinwarden.service.sandbox import sandbox_device_row
-from pinwarden.store.schema import access_codes, connected_accounts, devices, sandbox_locks
+from pinwarden.store.schema import access_codes, devices, sandbox_locks
 from pinwarden.store.store import Store
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: find bench/
+from bench.reconcile import BRANDS, bench_account  # noqa: E402
+
 ADMIN = os.environ.get("PINWARDEN_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-BRANDS = ("august", "yale", "kwikset", "smartthings")  # locks whose PINs pinwarden chooses
 
 
 def _admin(statement: str) -> None:
@@ -46,19 +47,8 @@ def _admin(statement: str) -> None:
 def populate(store: Store, locks: int, per_lock: int) -> int:
     deps = Deps(store=store, clock=SystemClock())
     now = deps.clock.now()
-    workspace = auth.create_workspace(deps, "Bench")
-    account = str(uuid4())
+    workspace, account = bench_account(store, deps, now)
     with store.begin() as conn:
-        conn.execute(
-            connected_accounts.insert().values(
-                connected_account_id=account,
-                workspace_id=workspace,
-                account_type="sandbox",
-                display_name="Bench",
-                custom_metadata={},
-                created_at=now,
-            )
-        )
         device_rows, lock_rows, code_rows = [], [], []
         for n in range(locks):
             brand = BRANDS[n % len(BRANDS)]

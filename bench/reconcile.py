@@ -38,11 +38,10 @@ START = datetime(2027, 1, 1, tzinfo=UTC)
 BRANDS = ("august", "yale", "kwikset", "smartthings")  # locks whose PINs pinwarden chooses
 
 
-def populate(store: Store, deps: Deps, locks: int, codes: int, days: int, seed: int) -> None:
-    rng = random.Random(seed)
+def bench_account(store: Store, deps: Deps, now: datetime) -> tuple[str, str]:
+    """A workspace "Bench" and its sandbox connected account: (workspace_id, account_id)."""
     workspace = auth.create_workspace(deps, "Bench")
     account = str(uuid4())
-    per_lock = max(codes // locks, 1)
     with store.begin() as conn:
         conn.execute(
             connected_accounts.insert().values(
@@ -51,9 +50,17 @@ def populate(store: Store, deps: Deps, locks: int, codes: int, days: int, seed: 
                 account_type="sandbox",
                 display_name="Bench",
                 custom_metadata={},
-                created_at=START,
+                created_at=now,
             )
         )
+    return workspace, account
+
+
+def populate(store: Store, deps: Deps, locks: int, codes: int, days: int, seed: int) -> None:
+    rng = random.Random(seed)
+    per_lock = max(codes // locks, 1)
+    workspace, account = bench_account(store, deps, START)
+    with store.begin() as conn:
         device_rows, lock_rows, code_rows = [], [], []
         for n in range(locks):
             brand = BRANDS[n % len(BRANDS)]
