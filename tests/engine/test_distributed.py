@@ -188,3 +188,27 @@ def test_a_claimed_lock_is_not_claimed_again_until_its_lease_runs_out(pg: Store)
     assert claim_due(pg, now) == []  # another worker's sweep finds nothing to take
     assert claim_due(pg, now + LEASE - timedelta(seconds=1)) == []
     assert sorted(claim_due(pg, now + LEASE)) == sorted(locks[:4])  # the lease ran out
+
+
+def test_a_request_that_cannot_be_queued_is_left_to_the_sweep(
+    pg: Store, start_worker: Callable[[], subprocess.Popen[bytes]]
+) -> None:
+    runtime = build(pg, distributed=True)
+    runtime.runner.app.close()  # the job queue is unreachable from the API process
+    try:
+        workspace = auth.create_workspace(runtime.deps, "Fallback")
+        lock = seed_sandbox_devices(runtime.deps, workspace)["yale"]
+        with pg.begin() as conn:  # no lock is due: only the failed request's fallback can ask
+            conn.execute(update(devices).values(next_wake_at=None))
+        made = codes.create(runtime.deps, workspace, {"device_id": lock, "name": "Guest"})
+        access_code_id = made["access_code"]["access_code_id"]  # created all the same
+        start_worker()
+        _eventually(
+            lambda: (
+                codes.get(runtime.deps, workspace, {"access_code_id": access_code_id})["status"]
+                == "set"
+            ),
+            "the code set by the sweep",
+        )
+    finally:
+        runtime.close()

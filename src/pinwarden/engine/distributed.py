@@ -21,7 +21,6 @@ The reconcile itself is the same `Engine.reconcile_devices` the embedded runtime
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -104,11 +103,17 @@ class DistributedRunner(ManualRunner):
         if at is not None:
             super().request_reconcile(device_id, at)
             return
-        # A job for this lock still waiting (AlreadyEnqueued) will see this change too.
-        with contextlib.suppress(AlreadyEnqueued):
+        try:
             self.app.configure_task(RECONCILE, queue=QUEUE, queueing_lock=device_id).defer(
                 device_ids=[device_id]
             )
+        except AlreadyEnqueued:
+            pass  # a job for this lock is still waiting: it will see this change too
+        except Exception:  # the change is committed: never fail the request for the job
+            log.warning(
+                "could not queue a reconcile of %s; the sweep will", device_id, exc_info=True
+            )
+            super().request_reconcile(device_id, self.clock.now())
 
     def start(self) -> None:
         """Nothing to start here: `pinwarden worker` processes run the engine."""
