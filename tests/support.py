@@ -83,6 +83,13 @@ class Api:
         return datetime.fromisoformat(self.ok("/sandbox/clock/get")["now"].replace("Z", "+00:00"))
 
 
+def client(server: ServerThread, token: str, timeout: float = 30) -> httpx.Client:
+    """An HTTP client for `server` that sends `token` as its API key."""
+    return httpx.Client(
+        base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout
+    )
+
+
 def make_api(store: Store) -> Iterator[Api]:
     clock = VirtualClock(START)
     runtime = build(store, clock=clock, embedded=False)
@@ -92,8 +99,6 @@ def make_api(store: Store) -> Iterator[Api]:
     runtime.runner.run_due()
     with (
         ServerThread(runtime.app) as server,
-        httpx.Client(
-            base_url=server.url, headers={"Authorization": f"Bearer {key.token}"}, timeout=30
-        ) as http,
+        client(server, key.token) as http,
     ):
         yield Api(server.url, key.token, workspace_id, devices, runtime, http)

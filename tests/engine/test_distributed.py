@@ -14,11 +14,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import select, update
 from tests.conftest import _admin, _pg_url
-from tests.support import ServerThread
+from tests.support import ServerThread, client
 
 from pinwarden.engine.clock import SystemClock
 from pinwarden.engine.distributed import LEASE, apply_schema, claim_due
@@ -118,9 +117,7 @@ def test_api_and_two_workers_program_and_remove_every_code(
     try:
         with (
             ServerThread(runtime.app) as server,
-            httpx.Client(
-                base_url=server.url, headers={"Authorization": f"Bearer {key.token}"}, timeout=30
-            ) as http,
+            client(server, key.token) as http,
         ):
             locks = [d["device_id"] for d in http.post("/devices/list", json={}).json()["devices"]]
             assert len(locks) == 21

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import httpx
 import pytest
 from bench.reconcile import run
-from tests.support import START, ServerThread
+from tests.support import START, ServerThread, client
 
 from pinwarden.engine.clock import VirtualClock
 from pinwarden.server import build
@@ -48,9 +47,7 @@ def test_server_with_engine_workers_programs_every_lock_through_them(store: Stor
     try:
         with (
             ServerThread(runtime.app) as server,
-            httpx.Client(
-                base_url=server.url, headers={"Authorization": f"Bearer {key.token}"}, timeout=60
-            ) as http,
+            client(server, key.token, timeout=60) as http,
         ):
             devices = http.post("/devices/list", json={}).json()["devices"]
             assert len(devices) == 21
