@@ -18,6 +18,7 @@ from sqlalchemy import select
 from pinwarden.engine.clock import SystemClock, VirtualClock
 from pinwarden.engine.reconcile import Engine
 from pinwarden.providers.sandbox import SandboxLock
+from pinwarden.server import build
 from pinwarden.service import access_codes as codes
 from pinwarden.service import auth
 from pinwarden.service.access_code_changes import delete_code
@@ -115,3 +116,36 @@ def test_sigkill_mid_reconcile_loses_and_duplicates_nothing(tmp_path: Path) -> N
         assert all(n == 1 for n in physical[device_id].values())
     assert all(r.status == "set" for r in managed)
     store.dispose()
+
+
+def test_a_request_lost_with_its_process_runs_at_the_next_start(sqlite_store: Store) -> None:
+    """A code created just before the server died: its reconcile was only asked for in
+    memory. The lock is idle (no wake time), so only the start-up sweep can find it."""
+    store = sqlite_store
+    first = build(store, embedded=True)  # a server whose engine never got to run
+    workspace = auth.create_workspace(first.deps, "Restart")
+    lock = seed_sandbox_devices(first.deps, workspace)["august"]
+    first.engine.reconcile_devices(first.runner.all_devices())  # every lock idle
+    made = codes.create(first.deps, workspace, {"device_id": lock, "name": "Guest"})
+    access_code_id = made["access_code"]["access_code_id"]
+    with store.read() as conn:
+        assert (
+            conn.execute(
+                select(devices.c.next_wake_at).where(devices.c.device_id == lock)
+            ).scalar_one()
+            is None
+        )
+    first.close()  # the process is gone with its queue of requests
+
+    second = build(store, embedded=True)
+    second.runner.start()  # type: ignore[attr-defined]
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            found = codes.get(second.deps, workspace, {"access_code_id": access_code_id})
+            if found["status"] == "set":
+                break
+            time.sleep(0.1)
+        assert found["status"] == "set"
+    finally:
+        second.close()

@@ -186,6 +186,14 @@ class EmbeddedRunner(ManualRunner):
         self._thread = threading.Thread(target=self._loop, name="pinwarden-engine", daemon=True)
         self._thread.start()
 
+    def _sweep_all(self) -> None:
+        """Every lock once, at start: requests are held in memory until they run, so those of
+        a process that died before running them would otherwise wait for the lock's next
+        wake time, which may never come."""
+        with self._lock:
+            count = self._run_all(self.all_devices())
+        log.info("start-up sweep: %d locks reconciled", count)
+
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         self._wakeup.set()
@@ -193,6 +201,10 @@ class EmbeddedRunner(ManualRunner):
             self._thread.join(timeout)
 
     def _loop(self) -> None:
+        try:
+            self._sweep_all()
+        except Exception:
+            log.exception("start-up sweep failed; due locks still run")
         while not self._stop.is_set():
             try:
                 self.run_due()
