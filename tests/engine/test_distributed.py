@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from tests.conftest import _admin, _pg_url
 from tests.support import ServerThread, client
 
 from pinwarden.engine.clock import SystemClock
-from pinwarden.engine.distributed import LEASE, apply_schema, claim_due
+from pinwarden.engine.distributed import LEASE, QUEUE, RECONCILE, apply_schema, claim_due, make_app
 from pinwarden.providers.sandbox import SandboxLock
 from pinwarden.server import build
 from pinwarden.service import access_codes as codes
@@ -209,3 +209,53 @@ def test_a_request_that_cannot_be_queued_is_left_to_the_sweep(
         )
     finally:
         runtime.close()
+
+
+def test_a_job_whose_worker_died_is_run_again(
+    pg: Store, start_worker: Callable[[], subprocess.Popen[bytes]]
+) -> None:
+    """A reconcile job for an idle lock (no wake time) whose worker is killed mid-job: only
+    the stalled-job retry brings it back."""
+    deps = Deps(store=pg, clock=SystemClock(), rng=random.Random(6))
+    workspace = auth.create_workspace(deps, "Stalled")
+    lock = seed_sandbox_devices(deps, workspace)["yale"]
+    with pg.begin() as conn:
+        conn.execute(update(devices).values(next_wake_at=None))
+    made = codes.create(deps, workspace, {"device_id": lock, "name": "Guest"})
+    access_code_id = made["access_code"]["access_code_id"]
+    app = make_app(pg.url).open()
+    try:
+        with pg.engine.connect() as holder:
+            # The test holds the lock's lease, so the job stops inside the worker.
+            holder.execute(
+                text("SELECT pg_advisory_lock(hashtextextended(:key, 0))"),
+                {"key": f"pinwarden.device:{lock}"},
+            )
+            holder.commit()
+            app.configure_task(RECONCILE, queue=QUEUE).defer(device_ids=[lock])
+            doomed = start_worker()
+
+            def running() -> bool:
+                with pg.read() as conn:
+                    return bool(
+                        conn.execute(
+                            text(
+                                "SELECT count(*) FROM procrastinate_jobs "
+                                "WHERE task_name = :task AND status = 'doing'"
+                            ),
+                            {"task": RECONCILE},
+                        ).scalar_one()
+                    )
+
+            _eventually(running, "the job started")
+            doomed.kill()
+            doomed.wait()
+            holder.execute(text("SELECT pg_advisory_unlock_all()"))
+            holder.commit()
+    finally:
+        app.close()
+    start_worker()
+    _eventually(
+        lambda: codes.get(deps, workspace, {"access_code_id": access_code_id})["status"] == "set",
+        "the stalled job run again",
+    )

@@ -13,7 +13,9 @@ processes, on any machines, run the engine. Both talk through PostgreSQL alone:
   out, and the next sweep claims its locks again;
 - a reconcile holds a PostgreSQL advisory lock per lock for its whole run (taken in id order,
   so two batches cannot deadlock), so one lock is never reconciled twice at once, whichever
-  jobs it is in. The engine then writes each lock's real next wake.
+  jobs it is in. The engine then writes each lock's real next wake;
+- a reconcile job whose worker died (no heartbeat for `STALLED_AFTER` seconds) is run again by
+  the `pinwarden.retry_stalled` periodic task.
 
 The reconcile itself is the same `Engine.reconcile_devices` the embedded runtime runs.
 """
@@ -42,6 +44,11 @@ log = logging.getLogger("pinwarden.engine")
 QUEUE = "pinwarden"
 RECONCILE = "pinwarden.reconcile"
 SWEEP = "pinwarden.sweep"
+RETRY_STALLED = "pinwarden.retry_stalled"
+# A worker sends a heartbeat this often; a job whose worker has been silent for STALLED_AFTER
+# died with it, and is run again.
+HEARTBEAT_SECONDS = 2.0
+STALLED_AFTER = 10.0
 # How long a claimed lock is left to the worker that claimed it before a sweep claims it again.
 LEASE = timedelta(minutes=2)
 # Locks claimed by one sweep at most (the next sweep, a second later, takes the rest).
@@ -183,6 +190,19 @@ def worker_app(store: Store, run_batch: Any, clock: Clock) -> procrastinate.App:
         if due:
             log.info("sweep: %d locks due", len(due))
 
+    @app.periodic(cron="* * * * * */5", periodic_id="retry_stalled")  # seconds come last
+    @app.task(name=RETRY_STALLED, queue=QUEUE, queueing_lock=RETRY_STALLED)
+    async def retry_stalled(timestamp: int) -> None:
+        """A reconcile whose worker died mid-job is run again. (A lock claimed by the sweep
+        would be claimed again when its lease runs out, but a requested one, an idle lock
+        with a new code, has no wake time that would bring it back.)"""
+        stalled = await app.job_manager.get_stalled_jobs(
+            queue=QUEUE, task_name=RECONCILE, seconds_since_heartbeat=STALLED_AFTER
+        )
+        for job in stalled:
+            log.warning("job %s stalled with its worker; running it again", job.id)
+            await app.job_manager.retry_job(job)
+
     return app
 
 
@@ -199,4 +219,10 @@ def run_worker(store: Store, concurrency: int = 8) -> None:
     engine = Engine(Deps(store=store, clock=clock))
     runner = ManualRunner(store, clock, engine.reconcile_devices)
     app = worker_app(store, runner.run_batch, clock)
-    app.run_worker(queues=[QUEUE], concurrency=concurrency, delete_jobs="successful")
+    app.run_worker(
+        queues=[QUEUE],
+        concurrency=concurrency,
+        delete_jobs="successful",
+        update_heartbeat_interval=HEARTBEAT_SECONDS,
+        stalled_worker_timeout=STALLED_AFTER,
+    )
