@@ -68,6 +68,8 @@ def plan(
     for c in sorted(managed, key=lambda c: wanted_on_lock(device, c, now, policy)):
         _plan_code(ctx, c, codes, c.access_code_id in no_room)
     device_issues = iss.device_issues(device, now, policy, _pool_health(ctx, codes))
+    if policy.read_back_interval > timedelta(0):  # a lock that does not report keypad changes
+        ctx.wake(now + policy.read_back_interval)
     return Plan(
         operations=tuple(ctx.ops),
         changes=tuple(ctx.changes),

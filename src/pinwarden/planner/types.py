@@ -25,6 +25,9 @@ class Policy:
     slow_write: timedelta = timedelta(minutes=15)  # acknowledged but unseen: warn after this
     # At least this between two commands to one lock; a brand's own minimum applies anyway.
     command_interval: timedelta = timedelta(0)
+    # Read the lock back at least this often, to catch changes made at the keypad or in the
+    # brand's app on a lock that does not report them (0: only when something is due).
+    read_back_interval: timedelta = timedelta(0)
     # Pull a backup code for a code that will miss its start (the app can tell the guest).
     auto_pull_backup_on_failure: bool = False
 
