@@ -12,8 +12,9 @@ import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from pinwarden.engine.clock import SystemClock, VirtualClock
 from pinwarden.engine.reconcile import Engine
@@ -118,25 +119,42 @@ def test_sigkill_mid_reconcile_loses_and_duplicates_nothing(tmp_path: Path) -> N
     store.dispose()
 
 
-def test_a_request_lost_with_its_process_runs_at_the_next_start(sqlite_store: Store) -> None:
-    """A code created just before the server died: its reconcile was only asked for in
-    memory. The lock is idle (no wake time), so only the start-up sweep can find it."""
-    store = sqlite_store
-    first = build(store, embedded=True)  # a server whose engine never got to run
+def _idle_lock_with_new_code(store: Store) -> tuple[Deps, str, str, str]:
+    """A server whose engine never got to run after a code was created on an idle lock."""
+    first = build(store, embedded=True)
     workspace = auth.create_workspace(first.deps, "Restart")
     lock = seed_sandbox_devices(first.deps, workspace)["august"]
     first.engine.reconcile_devices(first.runner.all_devices())  # every lock idle
     made = codes.create(first.deps, workspace, {"device_id": lock, "name": "Guest"})
-    access_code_id = made["access_code"]["access_code_id"]
-    with store.read() as conn:
-        assert (
-            conn.execute(
-                select(devices.c.next_wake_at).where(devices.c.device_id == lock)
-            ).scalar_one()
-            is None
-        )
-    first.close()  # the process is gone with its queue of requests
+    first.close()  # the process is gone with its in-memory queue of requests
+    return first.deps, workspace, lock, made["access_code"]["access_code_id"]
 
+
+def _wake_of(store: Store, lock: str) -> Any:
+    with store.read() as conn:
+        return conn.execute(
+            select(devices.c.next_wake_at).where(devices.c.device_id == lock)
+        ).scalar_one()
+
+
+def test_a_request_is_saved_with_the_change_that_made_it(sqlite_store: Store) -> None:
+    """The create's own transaction made the lock due: a new process finds it due."""
+    store = sqlite_store
+    deps, workspace, lock, access_code_id = _idle_lock_with_new_code(store)
+    assert _wake_of(store, lock) is not None
+    second = build(store, embedded=False)
+    second.runner.run_due()
+    assert codes.get(second.deps, workspace, {"access_code_id": access_code_id})["status"] == "set"
+    second.close()
+
+
+def test_every_lock_is_reconciled_once_when_the_engine_starts(sqlite_store: Store) -> None:
+    """Even a lock with no wake time at all (a change made while the server was down that
+    asked for no look, say) is looked at when the embedded engine starts."""
+    store = sqlite_store
+    deps, workspace, lock, access_code_id = _idle_lock_with_new_code(store)
+    with store.begin() as conn:
+        conn.execute(update(devices).values(next_wake_at=None))
     second = build(store, embedded=True)
     second.runner.start()  # type: ignore[attr-defined]
     try:

@@ -195,7 +195,7 @@ def test_a_request_that_cannot_be_queued_is_left_to_the_sweep(
     try:
         workspace = auth.create_workspace(runtime.deps, "Fallback")
         lock = seed_sandbox_devices(runtime.deps, workspace)["yale"]
-        with pg.begin() as conn:  # no lock is due: only the failed request's fallback can ask
+        with pg.begin() as conn:  # no lock is due: only the create itself can make its lock due
             conn.execute(update(devices).values(next_wake_at=None))
         made = codes.create(runtime.deps, workspace, {"device_id": lock, "name": "Guest"})
         access_code_id = made["access_code"]["access_code_id"]  # created all the same

@@ -3,8 +3,9 @@
 `pinwarden serve --distributed` runs the API and console only; any number of `pinwarden worker`
 processes, on any machines, run the engine. Both talk through PostgreSQL alone:
 
-- an immediate request (a code created, a lock back online) defers a `pinwarden.reconcile` job
-  for that lock; while one is still waiting, another for the same lock collapses into it
+- a change that needs the engine (a code created, a lock back online) makes its lock due in
+  its own transaction, then defers a `pinwarden.reconcile` job for that lock, so the engine
+  comes at once; while one job is still waiting, another for the same lock collapses into it
   (procrastinate's queueing lock);
 - every second the `pinwarden.sweep` periodic task (deferred once per second whatever the
   number of workers) claims the locks whose `next_wake_at` has come, in one statement with
@@ -117,10 +118,10 @@ class DistributedRunner(ManualRunner):
         except AlreadyEnqueued:
             pass  # a job for this lock is still waiting: it will see this change too
         except Exception:  # the change is committed: never fail the request for the job
+            # Its transaction made the lock due (`defer_wake`), so the sweep will take it.
             log.warning(
                 "could not queue a reconcile of %s; the sweep will", device_id, exc_info=True
             )
-            super().request_reconcile(device_id, self.clock.now())
 
     def start(self) -> None:
         """Nothing to start here: `pinwarden worker` processes run the engine."""

@@ -23,7 +23,7 @@ from pinwarden.service.access_codes import (
     window_from,
 )
 from pinwarden.service.deps import Deps
-from pinwarden.service.devices import capabilities, get_device_row
+from pinwarden.service.devices import capabilities, defer_wake, get_device_row
 from pinwarden.service.errors import ServiceError, invalid
 from pinwarden.store.schema import access_codes
 
@@ -159,6 +159,7 @@ def update_code(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, A
             device_id=row.device_id,
             access_code_id=row.access_code_id,
         )
+        defer_wake(conn, row.device_id, now)
     deps.runner.request_reconcile(row.device_id)
     return {"action_attempt": attempt}
 
@@ -179,6 +180,8 @@ def update_multiple(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[st
         for row in rows:
             if apply_update(deps, conn, row, changes, now):
                 device_ids.add(row.device_id)
+        for device_id in device_ids:
+            defer_wake(conn, device_id, now)
     for device_id in device_ids:
         deps.runner.request_reconcile(device_id)
     return {}
@@ -220,6 +223,7 @@ def delete_code(
             device_id=row.device_id,
             access_code_id=row.access_code_id,
         )
+        defer_wake(conn, row.device_id, now)
     deps.runner.request_reconcile(row.device_id)
     return {"action_attempt": attempt}
 
@@ -324,6 +328,8 @@ def create_multiple(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[st
             .order_by(access_codes.c.seq)
         ).all()
         body = render(conn, rows)
+        for device in devices_rows:
+            defer_wake(conn, device.device_id, look_again_at(window, now) or now)
     for device in devices_rows:
         deps.runner.request_reconcile(device.device_id, at=look_again_at(window, now))
     return {"access_codes": body}

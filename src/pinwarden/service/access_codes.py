@@ -261,8 +261,7 @@ def create(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
             access_code_id=access_code_id,
         )
         later = look_again_at(window, now)
-        if later is not None:
-            defer_wake(conn, device.device_id, later)
+        defer_wake(conn, device.device_id, later or now)  # durable, unlike the request below
     if later is None:
         deps.runner.request_reconcile(device.device_id)
     return {"access_code": body, "action_attempt": attempt}

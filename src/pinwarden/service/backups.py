@@ -13,7 +13,7 @@ from pinwarden.domain.model import CodeStatus
 from pinwarden.service import events, wire
 from pinwarden.service.access_codes import get_code_row, render
 from pinwarden.service.deps import Deps
-from pinwarden.service.devices import capabilities, get_device_row
+from pinwarden.service.devices import capabilities, defer_wake, get_device_row
 from pinwarden.service.errors import ServiceError
 from pinwarden.store.schema import access_codes
 
@@ -75,6 +75,7 @@ def pull(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
         original = get_code_row(conn, workspace_id, p["access_code_id"])
         backup = pull_for(conn, original, now)
         body = render(conn, [backup])[0]
+        defer_wake(conn, original.device_id, now)
     deps.runner.request_reconcile(original.device_id)
     return {"access_code": body, "backup_access_code": body}
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import update
 
 from pinwarden.service.deps import Deps
-from pinwarden.service.devices import get_device_row
+from pinwarden.service.devices import defer_wake, get_device_row
 from pinwarden.service.errors import invalid
 from pinwarden.store.schema import devices
 
@@ -40,4 +40,5 @@ def report(deps: Deps, workspace_id: str, p: dict[str, Any]) -> None:
             .where(devices.c.device_id == device.device_id)
             .values(overrides=overrides)
         )
+        defer_wake(conn, device.device_id, deps.clock.now())
     deps.runner.request_reconcile(p["device_id"])

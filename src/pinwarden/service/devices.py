@@ -247,6 +247,8 @@ def update_device(deps: Deps, workspace_id: str, p: dict[str, Any]) -> None:
         row = get_device_row(conn, workspace_id, p["device_id"])
         if values:
             conn.execute(update(devices).where(devices.c.device_id == row.device_id).values(values))
+        if "backup_access_code_pool_enabled" in p:
+            defer_wake(conn, row.device_id, deps.clock.now())
     if "backup_access_code_pool_enabled" in p:
         deps.runner.request_reconcile(p["device_id"])
 

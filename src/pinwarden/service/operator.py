@@ -10,7 +10,7 @@ from sqlalchemy import update
 from pinwarden.service import events
 from pinwarden.service.access_codes import forget, get_code_row
 from pinwarden.service.deps import Deps
-from pinwarden.service.devices import get_device_row
+from pinwarden.service.devices import defer_wake, get_device_row
 from pinwarden.service.errors import ServiceError
 from pinwarden.store.schema import access_codes, devices
 from pinwarden.store.slot_writes import remember_write
@@ -37,6 +37,7 @@ def retry(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
             .where(devices.c.device_id == row.device_id)
             .values(failure_count=0, retry_at=None)
         )
+        defer_wake(conn, row.device_id, deps.clock.now())
     deps.runner.request_reconcile(row.device_id)
     # No action attempt: Seam has no retry action type, and /action_attempts/list must only
     # hold types from Seam's union.
@@ -74,5 +75,6 @@ def force_forget(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, 
             code=row.code,
             change_reason="forgotten by an operator; removal could not be confirmed",
         )
+        defer_wake(conn, row.device_id, now)
     deps.runner.request_reconcile(row.device_id)
     return {}

@@ -15,7 +15,7 @@ from pinwarden.providers.sandbox import SandboxLock
 from pinwarden.service import action_attempts, events
 from pinwarden.service.access_codes import get_code_row, render
 from pinwarden.service.deps import Deps
-from pinwarden.service.devices import device_to_wire, get_device_row
+from pinwarden.service.devices import defer_wake, device_to_wire, get_device_row
 from pinwarden.service.errors import ServiceError, invalid
 from pinwarden.service.unmanaged import record_unmanaged
 from pinwarden.store.schema import access_codes, connected_accounts, devices, sandbox_locks
@@ -121,6 +121,7 @@ def _simulate(deps: Deps, workspace_id: str, device_id: str, change: Any) -> dic
         device = get_device_row(conn, workspace_id, device_id)
         with sandbox_lock(conn, device) as lock:
             result = change(conn, device, lock, now)
+        defer_wake(conn, device.device_id, now)
     deps.runner.request_reconcile(device_id)
     return result if isinstance(result, dict) else {}
 

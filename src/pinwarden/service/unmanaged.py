@@ -13,7 +13,7 @@ from pinwarden.service import events
 from pinwarden.service.access_code_changes import delete_code
 from pinwarden.service.access_codes import get_code_row, list_codes
 from pinwarden.service.deps import Deps
-from pinwarden.service.devices import capabilities, get_device_row
+from pinwarden.service.devices import capabilities, defer_wake, get_device_row
 from pinwarden.service.errors import ServiceError, invalid
 from pinwarden.service.pagination import Page
 from pinwarden.store.schema import access_codes
@@ -102,6 +102,7 @@ def convert_to_managed(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict
             device=device,
             access_code_id=row.access_code_id,
         )
+        defer_wake(conn, row.device_id, now)
     deps.runner.request_reconcile(row.device_id)
     # Seam answers `{ok}`; an action attempt would need a type outside Seam's action_attempt
     # union, which would then break /action_attempts/list for clients that check the schema.
