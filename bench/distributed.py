@@ -114,22 +114,18 @@ def main() -> None:
         codes = populate(store, args.locks, args.codes_per_lock)
         logs = Path(tempfile.mkdtemp(prefix="pinwarden-bench-dist-"))
         started = time.perf_counter()
+        command = [sys.executable, "-m", "pinwarden.cli", "worker"]
+        command += ["--concurrency", str(args.concurrency)]
         for n in range(args.workers):
-            procs.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "pinwarden.cli",
-                        "worker",
-                        "--concurrency",
-                        str(args.concurrency),
-                    ],
-                    stdout=(logs / f"worker-{n}.log").open("wb"),
-                    stderr=subprocess.STDOUT,
-                    env={**os.environ, "PINWARDEN_DATABASE_URL": store.url},
+            with (logs / f"worker-{n}.log").open("wb") as log:  # the worker keeps its own copy
+                procs.append(
+                    subprocess.Popen(
+                        command,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        env={**os.environ, "PINWARDEN_DATABASE_URL": store.url},
+                    )
                 )
-            )
         left = codes
         while left and time.perf_counter() - started < args.timeout:
             time.sleep(0.25)

@@ -37,7 +37,7 @@ WAIT = 90  # seconds a test waits for the workers at most (it moves on as soon a
 
 
 @pytest.fixture
-def pg(tmp_path: Path) -> Iterator[Store]:
+def pg() -> Iterator[Store]:
     name = f"pinwarden_dist_{os.getpid()}"
     store = Store(_pg_url(name))
     store.upgrade()
@@ -52,13 +52,13 @@ def start_worker(pg: Store, tmp_path: Path) -> Iterator[Callable[[], subprocess.
     started: list[subprocess.Popen[bytes]] = []
 
     def start() -> subprocess.Popen[bytes]:
-        log = (tmp_path / f"worker-{len(started)}.log").open("wb")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "pinwarden.cli", "worker"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PINWARDEN_DATABASE_URL": pg.url},
-        )
+        with (tmp_path / f"worker-{len(started)}.log").open("wb") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "pinwarden.cli", "worker"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PINWARDEN_DATABASE_URL": pg.url},
+            )
         started.append(proc)
         return proc
 
@@ -71,8 +71,8 @@ def start_worker(pg: Store, tmp_path: Path) -> Iterator[Callable[[], subprocess.
         except subprocess.TimeoutExpired:
             proc.kill()
     for path in sorted(tmp_path.glob("worker-*.log")):
-        text = path.read_text(errors="replace")
-        assert "Traceback" not in text, f"{path.name}:\n{text[-3000:]}"
+        logged = path.read_text(errors="replace")
+        assert "Traceback" not in logged, f"{path.name}:\n{logged[-3000:]}"
 
 
 def _eventually(check: Callable[[], Any], what: str) -> Any:
