@@ -119,7 +119,7 @@ def test_sigkill_mid_reconcile_loses_and_duplicates_nothing(tmp_path: Path) -> N
     store.dispose()
 
 
-def _idle_lock_with_new_code(store: Store) -> tuple[Deps, str, str, str]:
+def _idle_lock_with_new_code(store: Store) -> tuple[str, str, str]:
     """A server whose engine never got to run after a code was created on an idle lock."""
     first = build(store, embedded=True)
     workspace = auth.create_workspace(first.deps, "Restart")
@@ -127,7 +127,7 @@ def _idle_lock_with_new_code(store: Store) -> tuple[Deps, str, str, str]:
     first.engine.reconcile_devices(first.runner.all_devices())  # every lock idle
     made = codes.create(first.deps, workspace, {"device_id": lock, "name": "Guest"})
     first.close()  # the process is gone with its in-memory queue of requests
-    return first.deps, workspace, lock, made["access_code"]["access_code_id"]
+    return workspace, lock, made["access_code"]["access_code_id"]
 
 
 def _wake_of(store: Store, lock: str) -> Any:
@@ -140,19 +140,22 @@ def _wake_of(store: Store, lock: str) -> Any:
 def test_a_request_is_saved_with_the_change_that_made_it(sqlite_store: Store) -> None:
     """The create's own transaction made the lock due: a new process finds it due."""
     store = sqlite_store
-    deps, workspace, lock, access_code_id = _idle_lock_with_new_code(store)
+    workspace, lock, access_code_id = _idle_lock_with_new_code(store)
     assert _wake_of(store, lock) is not None
     second = build(store, embedded=False)
-    second.runner.run_due()
-    assert codes.get(second.deps, workspace, {"access_code_id": access_code_id})["status"] == "set"
-    second.close()
+    try:
+        second.runner.run_due()
+        found = codes.get(second.deps, workspace, {"access_code_id": access_code_id})
+        assert found["status"] == "set"
+    finally:
+        second.close()
 
 
 def test_every_lock_is_reconciled_once_when_the_engine_starts(sqlite_store: Store) -> None:
     """Even a lock with no wake time at all (a change made while the server was down that
     asked for no look, say) is looked at when the embedded engine starts."""
     store = sqlite_store
-    deps, workspace, lock, access_code_id = _idle_lock_with_new_code(store)
+    workspace, lock, access_code_id = _idle_lock_with_new_code(store)
     with store.begin() as conn:
         conn.execute(update(devices).values(next_wake_at=None))
     second = build(store, embedded=True)
