@@ -25,14 +25,12 @@ from sqlalchemy import create_engine, func, select, text
 
 from pinwarden.engine.clock import SystemClock
 from pinwarden.engine.distributed import apply_schema
-from pinwarden.providers.sandbox import SandboxLock
 from pinwarden.service.deps import Deps
-from pinwarden.service.sandbox import sandbox_device_row
 from pinwarden.store.schema import access_codes, devices, sandbox_locks
 from pinwarden.store.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: find bench/
-from bench.reconcile import BRANDS, bench_account  # noqa: E402
+from bench.reconcile import bench_account, bench_lock  # noqa: E402
 
 ADMIN = os.environ.get("PINWARDEN_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -51,12 +49,9 @@ def populate(store: Store, locks: int, per_lock: int) -> int:
     with store.begin() as conn:
         device_rows, lock_rows, code_rows = [], [], []
         for n in range(locks):
-            brand = BRANDS[n % len(BRANDS)]
-            row = sandbox_device_row(workspace, brand, f"{brand} {n}", account, now)
+            row, lock_row = bench_lock(n, workspace, account, now)
             device_rows.append(row)
-            lock_rows.append(
-                dict(device_id=row["device_id"], state=SandboxLock.new(brand, n).state)
-            )
+            lock_rows.append(lock_row)
             code_rows += [
                 dict(
                     access_code_id=str(uuid4()),

@@ -19,6 +19,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 from sqlalchemy import func, select
@@ -56,6 +57,15 @@ def bench_account(store: Store, deps: Deps, now: datetime) -> tuple[str, str]:
     return workspace, account
 
 
+def bench_lock(
+    n: int, workspace: str, account: str, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The n-th bench lock (brands in turn): its device row and its sandbox lock row."""
+    brand = BRANDS[n % len(BRANDS)]
+    row = sandbox_device_row(workspace, brand, f"{brand} {n}", account, now)
+    return row, dict(device_id=row["device_id"], state=SandboxLock.new(brand, n).state)
+
+
 def populate(store: Store, deps: Deps, locks: int, codes: int, days: int, seed: int) -> None:
     rng = random.Random(seed)
     per_lock = max(codes // locks, 1)
@@ -63,11 +73,10 @@ def populate(store: Store, deps: Deps, locks: int, codes: int, days: int, seed: 
     with store.begin() as conn:
         device_rows, lock_rows, code_rows = [], [], []
         for n in range(locks):
-            brand = BRANDS[n % len(BRANDS)]
-            row = sandbox_device_row(workspace, brand, f"{brand} {n}", account, START)
+            row, lock_row = bench_lock(n, workspace, account, START)
             device_id = row["device_id"]
             device_rows.append(row)
-            lock_rows.append(dict(device_id=device_id, state=SandboxLock.new(brand, n).state))
+            lock_rows.append(lock_row)
             start = START + timedelta(hours=15)
             for k in range(per_lock):
                 start += timedelta(days=rng.randint(0, 1))
