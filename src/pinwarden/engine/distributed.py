@@ -107,10 +107,7 @@ class DistributedRunner(ManualRunner):
         super().__init__(store, clock, reconcile=_not_here)
         self.app = make_app(store.url).open()
 
-    def request_reconcile(self, device_id: str, at: datetime | None = None) -> None:
-        if at is not None:
-            super().request_reconcile(device_id, at)
-            return
+    def request_reconcile(self, device_id: str) -> None:
         try:
             self.app.configure_task(RECONCILE, queue=QUEUE, queueing_lock=device_id).defer(
                 device_ids=[device_id]

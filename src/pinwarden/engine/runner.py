@@ -19,7 +19,6 @@ from sqlalchemy import func, select
 
 from pinwarden.engine.clock import Clock, VirtualClock
 from pinwarden.engine.workers import WorkerPool
-from pinwarden.service.devices import defer_wake
 from pinwarden.store.schema import devices
 from pinwarden.store.store import Store
 
@@ -52,13 +51,10 @@ class ManualRunner:
         self._queue_lock = threading.Lock()
         self._lock = threading.RLock()
 
-    def request_reconcile(self, device_id: str, at: datetime | None = None) -> None:
-        """Look at the device now, or (with `at`) no later than `at`: deferred requests for
-        the same device collapse into one wake, so a burst of bookings costs one reconcile."""
-        if at is not None:
-            with self.store.begin() as conn:
-                defer_wake(conn, device_id, at)
-            return
+    def request_reconcile(self, device_id: str) -> None:
+        """Look at the device as soon as possible. The change that asks has already made the
+        device due in its own transaction (`defer_wake`), so a request lost with the process
+        is not lost for the engine; this only brings the engine sooner."""
         with self._queue_lock:
             self.requested[device_id] = None
 
@@ -177,10 +173,9 @@ class EmbeddedRunner(ManualRunner):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def request_reconcile(self, device_id: str, at: datetime | None = None) -> None:
-        super().request_reconcile(device_id, at)
-        if at is None:
-            self._wakeup.set()
+    def request_reconcile(self, device_id: str) -> None:
+        super().request_reconcile(device_id)
+        self._wakeup.set()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="pinwarden-engine", daemon=True)

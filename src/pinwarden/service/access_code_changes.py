@@ -328,8 +328,10 @@ def create_multiple(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[st
             .order_by(access_codes.c.seq)
         ).all()
         body = render(conn, rows)
+        later = look_again_at(window, now)
         for device in devices_rows:
-            defer_wake(conn, device.device_id, look_again_at(window, now) or now)
-    for device in devices_rows:
-        deps.runner.request_reconcile(device.device_id, at=look_again_at(window, now))
+            defer_wake(conn, device.device_id, later or now)  # durable, unlike the request below
+    if later is None:
+        for device in devices_rows:
+            deps.runner.request_reconcile(device.device_id)
     return {"access_codes": body}

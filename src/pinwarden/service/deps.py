@@ -6,7 +6,6 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Protocol
 
 from pinwarden.engine.clock import Clock
@@ -38,16 +37,16 @@ class TtlCache:
 
 
 class Runner(Protocol):
-    """Asks the engine to look at one device, now or at a given time."""
+    """Asks the engine to look at one device as soon as it can."""
 
-    def request_reconcile(self, device_id: str, at: datetime | None = None) -> None: ...
+    def request_reconcile(self, device_id: str) -> None: ...
 
 
 class NoRunner:
     """For tools that change desired state without an engine (CLI); the next engine run picks
     the change up from the store."""
 
-    def request_reconcile(self, device_id: str, at: datetime | None = None) -> None:
+    def request_reconcile(self, device_id: str) -> None:
         return None
 
 
