@@ -17,7 +17,7 @@ from pinwarden.providers.base import WriteResult
 from pinwarden.service import backups, events
 from pinwarden.service.access_codes import forget
 from pinwarden.service.deps import Deps
-from pinwarden.service.devices import capabilities
+from pinwarden.service.devices import capabilities, earlier_wake
 from pinwarden.service.errors import ServiceError
 from pinwarden.service.unmanaged import record_unmanaged
 from pinwarden.service.wire import issue_to_wire
@@ -41,11 +41,7 @@ _READ_DEVICE = select(devices).where(devices.c.device_id == bindparam("b_id"))
 _PLANNED = bindparam("w_wake", type_=devices.c.next_wake_at.type)
 _WAKE = _DEVICE.values(
     next_wake_at=case(
-        (devices.c.wake_asks == bindparam("w_asks"), _PLANNED),
-        (_PLANNED.is_(None), devices.c.next_wake_at),
-        (devices.c.next_wake_at.is_(None), _PLANNED),
-        (devices.c.next_wake_at < _PLANNED, devices.c.next_wake_at),
-        else_=_PLANNED,
+        (devices.c.wake_asks == bindparam("w_asks"), _PLANNED), else_=earlier_wake(_PLANNED)
     )
 )
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     and_,
     case,
     false,
+    literal,
     not_,
     select,
     true,
@@ -47,14 +48,23 @@ def defer_wake(conn: Connection, device_id: str, at: datetime) -> None:
     """Have the engine look at the device no later than `at` (wakes only ever move earlier).
     Every ask is counted, even one an earlier wake already covers: the engine may be working
     on the lock right now, and must not drop the ask when it records its own next wake."""
-    wake = devices.c.next_wake_at
     conn.execute(
         update(devices)
         .where(devices.c.device_id == device_id)
         .values(
-            next_wake_at=case((wake.is_(None) | (wake > at), at), else_=wake),
+            next_wake_at=earlier_wake(literal(at, devices.c.next_wake_at.type)),
             wake_asks=devices.c.wake_asks + 1,
         )
+    )
+
+
+def earlier_wake(moment: ColumnElement[Any]) -> ColumnElement[Any]:
+    """SQL for the earlier of a device's stored wake and `moment`; a null is no wake at all."""
+    wake = devices.c.next_wake_at
+    return case(
+        (moment.is_(None), wake),
+        (wake.is_(None) | (wake > moment), moment),
+        else_=wake,
     )
 
 
