@@ -32,11 +32,11 @@ from typing import Any
 
 import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
-from sqlalchemy import select, text, update
+from sqlalchemy import text, update
 from sqlalchemy.engine import make_url
 
 from pinwarden.engine.clock import Clock, SystemClock
-from pinwarden.engine.runner import BATCH_SIZE, ManualRunner
+from pinwarden.engine.runner import BATCH_SIZE, ManualRunner, due
 from pinwarden.store.schema import devices
 from pinwarden.store.store import Store
 
@@ -150,18 +150,11 @@ def leases(store: Store, device_ids: list[str]) -> Iterator[None]:
 
 def claim_due(store: Store, now: datetime, limit: int = CLAIM_LIMIT) -> list[str]:
     """The locks whose wake time has come, each claimed by exactly one caller."""
-    due = (
-        select(devices.c.device_id)
-        .where(devices.c.next_wake_at <= now, devices.c.removed_at.is_(None))
-        .order_by(devices.c.next_wake_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
+    claimable = due(now).limit(limit).with_for_update(skip_locked=True).scalar_subquery()
     with store.begin() as conn:
         claimed = conn.execute(
             update(devices)
-            .where(devices.c.device_id.in_(due))
+            .where(devices.c.device_id.in_(claimable))
             .values(next_wake_at=now + LEASE)
             .returning(devices.c.device_id)
         )
@@ -180,13 +173,13 @@ def worker_app(store: Store, run_batch: Any, clock: Clock) -> procrastinate.App:
     @app.periodic(cron="* * * * * *", periodic_id="sweep")
     @app.task(name=SWEEP, queue=QUEUE, queueing_lock=SWEEP)
     async def sweep(timestamp: int) -> None:
-        due = await asyncio.to_thread(claim_due, store, clock.now())
-        for i in range(0, len(due), BATCH_SIZE):
+        claimed = await asyncio.to_thread(claim_due, store, clock.now())
+        for i in range(0, len(claimed), BATCH_SIZE):
             await app.configure_task(RECONCILE, queue=QUEUE).defer_async(
-                device_ids=due[i : i + BATCH_SIZE]
+                device_ids=claimed[i : i + BATCH_SIZE]
             )
-        if due:
-            log.info("sweep: %d locks due", len(due))
+        if claimed:
+            log.info("sweep: %d locks due", len(claimed))
 
     @app.periodic(cron="* * * * * */5", periodic_id="retry_stalled")  # seconds come last
     @app.task(name=RETRY_STALLED, queue=QUEUE, queueing_lock=RETRY_STALLED)

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from pinwarden.engine.clock import Clock, VirtualClock
 from pinwarden.engine.workers import WorkerPool
@@ -66,15 +66,8 @@ class ManualRunner:
             return batch
 
     def _due(self, until: datetime) -> list[str]:
-        """Devices whose wake time has come, earliest first."""
         with self.store.read() as conn:
-            return list(
-                conn.execute(
-                    select(devices.c.device_id)
-                    .where(devices.c.next_wake_at <= until, devices.c.removed_at.is_(None))
-                    .order_by(devices.c.next_wake_at)
-                ).scalars()
-            )
+            return list(conn.execute(due(until)).scalars())
 
     def all_devices(self) -> list[str]:
         with self.store.read() as conn:
@@ -207,6 +200,15 @@ class EmbeddedRunner(ManualRunner):
                 log.exception("engine sweep failed; retrying")
             self._wakeup.wait(self.poll_seconds)
             self._wakeup.clear()
+
+
+def due(until: datetime) -> Select[tuple[str]]:
+    """The devices whose wake time has come by `until`, earliest first."""
+    return (
+        select(devices.c.device_id)
+        .where(devices.c.next_wake_at <= until, devices.c.removed_at.is_(None))
+        .order_by(devices.c.next_wake_at)
+    )
 
 
 def wake_after(now: datetime, seconds: float) -> datetime:
