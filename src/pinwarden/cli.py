@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from pinwarden.engine.clock import SystemClock
-from pinwarden.engine.distributed import NotPostgreSQL, apply_schema, run_worker
+from pinwarden.engine.distributed import DistributedUnavailable, apply_schema, run_worker
 from pinwarden.server import Settings, build
 from pinwarden.service import auth
 from pinwarden.service.deps import Deps
@@ -210,7 +210,7 @@ def serve(
             engine_workers=engine_workers,
             distributed=distributed,
         )
-    except NotPostgreSQL as exc:
+    except DistributedUnavailable as exc:
         console.print(f"[red]{exc}[/red]")
         sys.exit(2)
     if demo:
@@ -246,7 +246,7 @@ def worker(
     _require(store)
     try:
         run_worker(store, concurrency)
-    except NotPostgreSQL as exc:
+    except DistributedUnavailable as exc:
         console.print(f"[red]{exc}[/red]")
         sys.exit(2)
 

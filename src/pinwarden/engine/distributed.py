@@ -56,15 +56,15 @@ LEASE = timedelta(minutes=2)
 CLAIM_LIMIT = 2_000
 
 
-class NotPostgreSQL(Exception):
-    pass
+class DistributedUnavailable(Exception):
+    """This database cannot run the distributed runtime (not PostgreSQL, or no job tables)."""
 
 
 def conninfo(url: str) -> str:
     """The libpq connection string of a SQLAlchemy PostgreSQL URL."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "postgresql":
-        raise NotPostgreSQL(
+        raise DistributedUnavailable(
             "the distributed runtime needs PostgreSQL: set PINWARDEN_DATABASE_URL to a "
             "postgresql+psycopg:// URL"
         )
@@ -95,7 +95,7 @@ def require_schema(store: Store) -> None:
     """Refuse, saying what to do, a database this runtime cannot run on."""
     conninfo(store.url)  # PostgreSQL only
     if not has_schema(store):
-        raise NotPostgreSQL(
+        raise DistributedUnavailable(
             "the job queue's tables are missing from this database: run `pinwarden db upgrade`"
         )
 
