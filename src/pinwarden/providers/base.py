@@ -208,6 +208,24 @@ class Lock(Protocol):
         ...
 
 
+class DoorControl(Protocol):
+    """Optional for a lock: lock and unlock the door on request (Z-Wave Door Lock CC,
+    Zigbee2MQTT `state`). The result is confirmed once the lock reports the new state."""
+
+    async def set_locked(self, at: datetime, locked: bool) -> WriteResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AccountConfig:
+    """What opening an account needs. `secrets` (a password, say) are decrypted only to open
+    the connection: never logged, never part of an error message."""
+
+    account_id: str
+    account_type: str  # the registry key: `sandbox`, `zwave_js`, `zigbee2mqtt`
+    settings: Mapping[str, Any]  # url, base topic, TLS, ...
+    secrets: Mapping[str, str] = field(default_factory=dict)
+
+
 class Account(Protocol):
     """One connected installation; opened once per process and shared by its locks."""
 
@@ -268,11 +286,13 @@ class Provider(Protocol):
 __all__ = [
     "Account",
     "AccountBatch",
+    "AccountConfig",
     "AccountUnavailable",
     "ClearSlot",
     "Command",
     "DeviceUnreachable",
     "DiscoveredLock",
+    "DoorControl",
     "EventSink",
     "Lock",
     "LockEvent",
