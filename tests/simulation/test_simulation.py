@@ -10,7 +10,7 @@ import sys
 # half the locks with a fault (outages, delays, flaky writes, full locks, duplicate PINs,
 # keypad changes). Any change in these figures is a change in behaviour: explain it.
 EXPECTED = json.loads("""
-{"devices": 14, "days": 21, "faults": "harsh", "seed": 3, "bookings": 42, "on_lock_by_start_pct": 100.0, "problem_codes": 0, "problems_flagged_by_deadline_pct": 100.0, "false_alarms": 0, "codes_lost": 0, "codes_left_after_end": 2, "codes_opening_after_end": 1, "duplicate_slot_incidents": 0, "reconciles": 338, "faulty_locks": ["offline", "delay", "full", "outage", "full", "keypad_change", "outage", "delay", "duplicate"]}""")
+{"devices": 14, "days": 21, "faults": "harsh", "seed": 3, "bookings": 42, "on_lock_by_start_pct": 100.0, "problem_codes": 0, "problems_flagged_by_deadline_pct": 100.0, "false_alarms": 0, "codes_lost": 0, "codes_left_after_end": 2, "codes_opening_after_end": 1, "duplicate_slot_incidents": 0, "reconciles": 335, "faulty_locks": ["offline", "delay", "full", "outage", "full", "keypad_change", "outage", "delay", "duplicate"]}""")
 
 
 def test_fixed_seed_simulation_reports_exactly_the_known_figures() -> None:

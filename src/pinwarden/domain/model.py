@@ -107,6 +107,9 @@ class Observation:
 
     read_at: datetime
     slots: tuple[ObservedSlot, ...] = ()
+    # What the lock says it can do now, when it says (a Z-Wave lock's slot count, a sandbox
+    # lock's simulated capacity); None: the stored profile stands.
+    capabilities: Capabilities | None = None
 
     def by_slot(self) -> dict[int, ObservedSlot]:
         return {s.slot: s for s in self.slots}

@@ -17,17 +17,18 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Boolean, Connection, Row, bindparam, select, type_coerce, update
+from sqlalchemy import JSON, Boolean, Connection, Row, bindparam, select, type_coerce
 from sqlalchemy.types import NullType
 
 from pinwarden.catalog.brands import brand_profile
 from pinwarden.domain.model import CodeStatus, Observation, Window
 from pinwarden.engine import records
+from pinwarden.engine.host import ProviderHost
 from pinwarden.planner.plan import plan
 from pinwarden.planner.types import (
     CodeState,
@@ -38,8 +39,14 @@ from pinwarden.planner.types import (
     SetCode,
     SlotWrite,
 )
-from pinwarden.providers.base import DeviceUnreachable, Outcome, WriteResult
-from pinwarden.providers.sandbox import SandboxLock
+from pinwarden.providers.base import (
+    ClearSlot,
+    Command,
+    DeviceUnreachable,
+    Outcome,
+    SetSlot,
+    WriteResult,
+)
 from pinwarden.service import backups
 from pinwarden.service.deps import Deps
 from pinwarden.service.devices import capabilities
@@ -48,7 +55,6 @@ from pinwarden.store.schema import (
     UTCDateTime,
     access_codes,
     devices,
-    sandbox_locks,
     slot_writes,
     utc_from_store,
     workspaces,
@@ -62,7 +68,8 @@ _MAX_PASSES = 3
 # run on the virtual clock, then on the system clock. Paced commands run ahead by seconds.
 _FOREIGN_STAMP = timedelta(hours=1)
 
-Done = list[tuple[SetCode | RemoveCode, WriteResult]]
+# Each command sent to a lock in a turn: the operation, what the lock answered, when it went.
+Done = list[tuple[SetCode | RemoveCode, WriteResult, datetime]]
 
 
 @dataclass
@@ -162,18 +169,24 @@ _CODES = (
     .order_by(access_codes.c.seq)
 )
 _WRITES = select(slot_writes).where(slot_writes.c.device_id.in_(_IDS))
-_PROVIDERS = (
-    select(devices.c.device_id, devices.c.provider, devices.c.brand, sandbox_locks.c.state)
-    .join(sandbox_locks, sandbox_locks.c.device_id == devices.c.device_id, isouter=True)
-    .where(devices.c.device_id.in_(_IDS), devices.c.removed_at.is_(None))
+# The asks for a look at each lock, read again under the rows' locks just before a plan is
+# recorded: an ask that came in since the lock's snapshot was read (a change to its codes, a
+# keypad report) makes that plan stale, and the lock is read and planned again instead.
+_ASKS = (
+    select(devices.c.device_id, devices.c.wake_asks)
+    .where(devices.c.device_id.in_(_IDS))
+    .order_by(devices.c.device_id)
 )
-_SAVE_LOCK = update(sandbox_locks).where(sandbox_locks.c.device_id == bindparam("b_id"))
 
 
 class Engine:
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, host: ProviderHost | None = None) -> None:
         self.deps = deps
+        self.host = host or ProviderHost(deps.store, deps.clock)
         self._code_states = _CodeStates()
+
+    def close(self) -> None:
+        self.host.close()
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -185,20 +198,20 @@ class Engine:
         """Reconcile a batch of locks, each exactly as if alone; returns their next wakes.
         Removed or unknown devices are left out of the answer."""
         now = self.deps.clock.now()
-        providers, active = self._load(device_ids)
+        active = self._snapshots(device_ids)
         refilled = self._refill_pools(active, now)
         if refilled:
-            active.update(self._snapshots(refilled, providers))
+            active.update(self._snapshots(refilled))
         wakes: dict[str, datetime | None] = {}
         for _ in range(_MAX_PASSES):
-            observations = self._observe(active, providers, now)
+            observations = self._observe(active, now)
             stale = [
                 device_id
                 for device_id, snap in active.items()
                 if observations[device_id] is None or records.was_unreachable(snap.device)
             ]
             if stale:  # reachability changed the device row
-                active.update(self._snapshots(stale, providers))
+                active.update(self._snapshots(stale, observations))
             plans: dict[str, Plan] = {}
             for device_id, snap in active.items():
                 result = plan(
@@ -209,69 +222,65 @@ class Engine:
                     wake = now + timedelta(seconds=1)
                 wakes[device_id] = wake
                 plans[device_id] = result
+            outdated = self._record_plans(active, plans, wakes, now)
             acting = [
                 device_id
                 for device_id, result in plans.items()
-                if result.operations or any(c.regenerate_code for c in result.changes)
+                if device_id not in outdated
+                and (result.operations or any(c.regenerate_code for c in result.changes))
             ]
-            self._record_plans(active, plans, wakes, now)
-            if not acting:
+            if not (acting or outdated):
                 break
             for sent in self._send(
-                {device_id: plans[device_id].operations for device_id in acting},
-                {device_id: _command_interval(active[device_id]) for device_id in acting},
-                providers,
+                {device_id: plans[device_id].operations for device_id in acting}, active
             ):
-                self._record_outcomes(active, providers, sent, now)
-            active = self._snapshots(acting, providers)
+                self._record_outcomes(active, sent, now)
+            active = self._snapshots([*acting, *outdated])
         return wakes
 
     # -- reading -----------------------------------------------------------------------------
 
-    def _load(self, device_ids: Sequence[str]) -> tuple[dict[str, _Tracked], dict[str, Snapshot]]:
-        with self.deps.store.read() as conn:
-            providers: dict[str, _Tracked] = {}
-            for row in conn.execute(_PROVIDERS, {"device_ids": list(device_ids)}).all():
-                if row.provider != "sandbox":
-                    raise NotImplementedError(f"provider {row.provider!r} is not available here")
-                providers[row.device_id] = _Tracked(row.device_id, row.brand, row.state)
-            return providers, self._read_snapshots(conn, list(providers), providers)
-
     def _snapshots(
-        self, device_ids: Sequence[str], providers: dict[str, _Tracked]
+        self,
+        device_ids: Sequence[str],
+        observations: dict[str, Observation | None] | None = None,
     ) -> dict[str, Snapshot]:
-        with self.deps.store.read() as conn:
-            return self._read_snapshots(conn, device_ids, providers)
-
-    def _read_snapshots(
-        self, conn: Connection, device_ids: Sequence[str], providers: dict[str, _Tracked]
-    ) -> dict[str, Snapshot]:
+        """The stored view of each lock; with the observations just made, the capabilities
+        the locks reported are kept instead of read again."""
         if not device_ids:
             return {}
         key = {"device_ids": list(device_ids)}
-        found = {d.device_id: d for d in conn.execute(_DEVICES, key).all()}
-        rows: dict[str, list[Row[Any]]] = {device_id: [] for device_id in found}
-        for row in conn.execute(_CODES, key).all():
-            if row.device_id in rows:
-                rows[row.device_id].append(row)
-        writes: dict[str, dict[int, SlotWrite]] = {device_id: {} for device_id in found}
-        for w in conn.execute(_WRITES, key).all():
-            if w.device_id in writes:
-                writes[w.device_id][w.slot] = SlotWrite(
-                    w.slot, w.code, w.name, w.access_code_id, w.written_at
-                )
+        with self.deps.store.read() as conn:
+            found = {d.device_id: d for d in conn.execute(_DEVICES, key).all()}
+            rows: dict[str, list[Row[Any]]] = {device_id: [] for device_id in found}
+            for row in conn.execute(_CODES, key).all():
+                if row.device_id in rows:
+                    rows[row.device_id].append(row)
+            writes: dict[str, dict[int, SlotWrite]] = {device_id: {} for device_id in found}
+            for w in conn.execute(_WRITES, key).all():
+                if w.device_id in writes:
+                    writes[w.device_id][w.slot] = SlotWrite(
+                        w.slot,
+                        w.code,
+                        w.name,
+                        w.access_code_id,
+                        w.written_at,
+                        acked_at=w.acked_at,
+                        changed_at=w.changed_at,
+                        removal_sent_at=w.removal_sent_at,
+                    )
         # In the order asked for, so a batch acts on its locks in a stable order.
-        return {
+        snaps = {
             device_id: _snapshot(
-                found[device_id],
-                providers[device_id],
-                rows[device_id],
-                writes[device_id],
-                self._code_states,
+                found[device_id], rows[device_id], writes[device_id], self._code_states
             )
             for device_id in device_ids
             if device_id in found
         }
+        for device_id, seen in (observations or {}).items():
+            if device_id in snaps and seen is not None and seen.capabilities is not None:
+                snaps[device_id] = _with_capabilities(snaps[device_id], seen)
+        return snaps
 
     def _refill_pools(self, active: dict[str, Snapshot], now: datetime) -> list[str]:
         pooled = [snap for snap in active.values() if snap.device.backup_pool_enabled]
@@ -286,28 +295,36 @@ class Engine:
 
     # -- observing ---------------------------------------------------------------------------
 
-    def _observe(
-        self, active: dict[str, Snapshot], providers: dict[str, _Tracked], now: datetime
-    ) -> dict[str, Observation | None]:
-        """Read every lock back; record what changed in their reachability, all together."""
+    def _observe(self, active: dict[str, Snapshot], now: datetime) -> dict[str, Observation | None]:
+        """Read every lock back through its provider; record what changed in their
+        reachability, all together. A lock that reports its capabilities gets them in its
+        snapshot."""
+        answers = self.host.read_all(
+            {
+                device_id: (snap.device, snap.state.capabilities, now)
+                for device_id, snap in active.items()
+            }
+        )
         observations: dict[str, Observation | None] = {}
         lost: list[tuple[Snapshot, str]] = []
         answered: list[Snapshot] = []
-        for device_id, snap in active.items():
-            provider = providers[device_id]
-            try:
-                observations[device_id] = provider.read_codes(now)
-            except DeviceUnreachable as exc:
+        for device_id, snap in list(active.items()):
+            answer = answers[device_id]
+            if isinstance(answer, DeviceUnreachable):
                 observations[device_id] = None
-                lost.append((snap, exc.message))
+                lost.append((snap, answer.message))
                 continue
-            if records.was_unreachable(snap.device) or provider.changed():
+            if isinstance(answer, Exception):
+                raise answer
+            observations[device_id] = answer
+            if answer.capabilities is not None:
+                active[device_id] = snap = _with_capabilities(snap, answer)
+            if records.was_unreachable(snap.device):
                 answered.append(snap)
         if not (lost or answered):
             return observations
         with self.deps.store.begin() as conn, Writes(conn) as w:
             for snap, message in lost:
-                self._save_provider(w, providers[snap.device.device_id])
                 records.device_unreachable(
                     w,
                     snap,
@@ -316,7 +333,6 @@ class Engine:
                     backoff(snap.policy, snap.device.failure_count + 1, snap.device.device_id),
                 )
             for snap in answered:
-                self._save_provider(w, providers[snap.device.device_id])
                 records.device_reachable(w, snap.device, now)
         return observations
 
@@ -328,9 +344,11 @@ class Engine:
         plans: dict[str, Plan],
         wakes: dict[str, datetime | None],
         now: datetime,
-    ) -> None:
+    ) -> set[str]:
         """Every plan's verdicts, and every intended write (write-ahead), durable in one
-        transaction before any lock is touched."""
+        transaction before any lock is touched. Returns the locks whose plans were not
+        recorded because something asked for a look at them since their snapshot was read:
+        they are read and planned again."""
         pending = [
             (active[device_id], result, writes)
             for device_id, result in plans.items()
@@ -338,69 +356,72 @@ class Engine:
             or result.operations
         ]
         if not pending:
-            return
+            return set()
         with self.deps.store.begin() as conn, Writes(conn) as w:
+            outdated = _outdated(conn, [snap for snap, _, _ in pending])
             for snap, result, writes in pending:
+                if snap.device.device_id in outdated:
+                    continue
                 if writes:
                     records.apply_plan(self.deps, w, snap, result, now, writes)
                 for op in result.operations:
                     if isinstance(op, SetCode):
                         records.intend_write(w, snap.device.device_id, op, now)
+        return outdated
 
     def _send(
-        self,
-        operations: dict[str, Sequence[SetCode | RemoveCode]],
-        intervals: dict[str, timedelta],
-        providers: dict[str, _Tracked],
+        self, operations: dict[str, Sequence[SetCode | RemoveCode]], active: dict[str, Snapshot]
     ) -> Iterator[dict[str, Done]]:
         """Send each lock its operations in order, paced: a lock gets a command no sooner than
         its interval after the one before (`Clock.sleep_until`; a virtual clock does not wait,
-        the command carries the paced time). The locks take turns, the first command of each,
-        then the second, so one lock's wait overlaps the others' commands; each turn is
-        yielded to be recorded before the next one waits. A lock that turns out unreachable
-        gets no more commands in this pass."""
+        the command carries the paced time). The locks take turns, the first command of each
+        at once, then the second, so one lock's wait overlaps the others'; each turn is
+        yielded to be recorded before the next one waits. A lock that turns out unreachable,
+        or whose slot no longer holds what its plan expected, gets no more commands in this
+        pass (it is read and planned again)."""
         queues = {device_id: list(ops) for device_id, ops in operations.items() if ops}
+        last = {device_id: active[device_id].device.last_command_at for device_id in queues}
         while queues:
-            sent: dict[str, Done] = {}
-            for device_id, queue in list(queues.items()):
-                provider = providers[device_id]
-                at = self.deps.clock.now()
-                last = provider.last_command_at()
-                if last is not None and last > at + _FOREIGN_STAMP:
-                    last = None  # stamped on another clock (a virtual one, since reset)
-                if last is not None and last + intervals[device_id] > at:
-                    at = last + intervals[device_id]
-                    self.deps.clock.sleep_until(at)
-                op = queue.pop(0)
-                if isinstance(op, SetCode):
-                    outcome = provider.set_code(
-                        at, op.slot, op.code, op.name, op.starts_at, op.ends_at
+            turn: dict[str, tuple[SetCode | RemoveCode, datetime]] = {}
+            at = self.deps.clock.now()
+            for device_id, queue in queues.items():
+                turn[device_id] = (queue.pop(0), _paced(at, last[device_id], active[device_id]))
+            latest = max(when for _, when in turn.values())
+            if latest > at:
+                self.deps.clock.sleep_until(latest)
+            answers = self.host.write_all(
+                {
+                    device_id: (
+                        active[device_id].device,
+                        active[device_id].state.capabilities,
+                        when,
+                        _command(op),
                     )
-                else:
-                    outcome = provider.remove_code(at, op.slot)
-                sent[device_id] = [(op, outcome)]
-                if outcome.outcome == Outcome.UNREACHABLE or not queue:
+                    for device_id, (op, when) in turn.items()
+                }
+            )
+            sent: dict[str, Done] = {}
+            for device_id, (op, when) in turn.items():
+                outcome = _as_result(answers[device_id])
+                sent[device_id] = [(op, outcome, when)]
+                if outcome.outcome != Outcome.STALE:
+                    last[device_id] = when
+                if outcome.outcome in (Outcome.UNREACHABLE, Outcome.STALE) or not queues[device_id]:
                     del queues[device_id]
             yield sent
 
     def _record_outcomes(
-        self,
-        active: dict[str, Snapshot],
-        providers: dict[str, _Tracked],
-        sent: dict[str, Done],
-        now: datetime,
+        self, active: dict[str, Snapshot], sent: dict[str, Done], now: datetime
     ) -> None:
-        with self.deps.store.begin() as conn, Writes(conn) as w:
-            for device_id, done in sent.items():
-                self._save_provider(w, providers[device_id])
-                for op, outcome in done:
-                    self._record(w, active[device_id], op, outcome, now)
-
-    @staticmethod
-    def _save_provider(conn: records.Sink, provider: _Tracked) -> None:
-        if provider.changed():
-            provider.mark_saved()
-            conn.execute(_SAVE_LOCK, {"b_id": provider.device_id, "state": provider.state})
+        acks: list[dict[str, Any]] = []
+        with self.deps.store.begin() as conn:
+            with Writes(conn) as w:
+                for device_id, done in sent.items():
+                    for op, outcome, when in done:
+                        if outcome.outcome != Outcome.STALE:
+                            records.update_device(w, device_id, {"last_command_at": when})
+                        self._record(w, active[device_id], op, outcome, when, now, acks)
+            records.acknowledge(conn, acks)
 
     def _record(
         self,
@@ -408,12 +429,17 @@ class Engine:
         snap: Snapshot,
         op: SetCode | RemoveCode,
         outcome: WriteResult,
+        sent_at: datetime,
         now: datetime,
+        acks: list[dict[str, Any]],
     ) -> None:
         code = snap.by_id.get(op.access_code_id) if op.access_code_id else None
         attempts = (code.attempts if code else 0) + 1
         key = op.access_code_id or f"{snap.device.device_id}:{op.slot}"
-        if outcome.outcome == Outcome.UNREACHABLE:
+        if outcome.outcome == Outcome.STALE:
+            if isinstance(op, SetCode):
+                records.write_not_sent(conn, snap, op)
+        elif outcome.outcome == Outcome.UNREACHABLE:
             records.device_unreachable(
                 conn,
                 snap,
@@ -427,9 +453,54 @@ class Engine:
             wait = (
                 snap.policy.retry_max if outcome.terminal else backoff(snap.policy, attempts, key)
             )
-            records.write_rejected(conn, op, outcome, attempts, now + wait, now)
+            records.write_rejected(conn, snap, op, outcome, attempts, now + wait, now)
         else:
-            records.write_accepted(conn, snap.device.device_id, op, outcome, now)
+            records.write_accepted(conn, snap.device.device_id, op, outcome, sent_at, acks)
+
+
+def _outdated(conn: Connection, snaps: Sequence[Snapshot]) -> set[str]:
+    """The locks asked about since their snapshots were read (see `_ASKS`); their rows stay
+    locked until the transaction ends, so no ask can slip in before the plans are recorded."""
+    query = _ASKS.with_for_update() if conn.dialect.name == "postgresql" else _ASKS
+    asked = dict(conn.execute(query, {"device_ids": [s.device.device_id for s in snaps]}).all())
+    return {
+        snap.device.device_id
+        for snap in snaps
+        if asked.get(snap.device.device_id, snap.device.wake_asks) != snap.device.wake_asks
+    }
+
+
+def _command(op: SetCode | RemoveCode) -> Command:
+    if isinstance(op, RemoveCode):
+        return ClearSlot(op.slot, op.expect)
+    return SetSlot(op.slot, op.code, op.name, op.expect, op.starts_at, op.ends_at)
+
+
+def _as_result(answer: WriteResult | Exception) -> WriteResult:
+    """A provider's answer; a lock that could not be reached is an unreachable write."""
+    if isinstance(answer, DeviceUnreachable):
+        return WriteResult.unreachable(answer.issue_code, answer.message)
+    if isinstance(answer, Exception):
+        raise answer
+    return answer
+
+
+def _paced(at: datetime, last: datetime | None, snap: Snapshot) -> datetime:
+    """When the next command to the lock may go: no sooner than its interval after the last.
+    A last command far ahead of the clock was stamped by another clock (a virtual one, since
+    reset) and is ignored."""
+    if last is None or last > at + _FOREIGN_STAMP:
+        return at
+    return max(at, last + _command_interval(snap))
+
+
+def _with_capabilities(snap: Snapshot, seen: Observation) -> Snapshot:
+    """The snapshot with what the lock itself reports it can do (and the device's overrides)."""
+    assert seen.capabilities is not None
+    caps = capabilities(snap.device, seen.capabilities)
+    if caps == snap.state.capabilities:
+        return snap
+    return replace(snap, state=replace(snap.state, capabilities=caps))
 
 
 class StoredCode(tuple[Any, ...]):
@@ -492,7 +563,6 @@ def _command_interval(snap: Snapshot) -> timedelta:
 
 def _snapshot(
     device: Row[Any],
-    provider: _Tracked,
     rows: list[Row[Any]],
     writes: dict[int, SlotWrite],
     code_states: _CodeStates,
@@ -501,7 +571,7 @@ def _snapshot(
     profile = brand_profile(device.brand)
     state = DeviceState(
         device_id=device.device_id,
-        capabilities=capabilities(device, provider.describe()),
+        capabilities=capabilities(device),
         brand_errors={k: getattr(profile.errors, k) for k in profile.errors.__dataclass_fields__},
         failure_count=device.failure_count,
         retry_at=device.retry_at,
@@ -523,22 +593,6 @@ def _snapshot(
         {code.access_code_id: row for row, code in known},
         {c.access_code_id: c for c in codes},
     )
-
-
-class _Tracked(SandboxLock):
-    """A sandbox lock that knows its device and whether its state changed since it was loaded
-    or saved."""
-
-    def __init__(self, device_id: str, brand: str, state: dict[str, Any]) -> None:
-        super().__init__(brand, state)
-        self.device_id = device_id
-        self._saved = self.fingerprint()
-
-    def changed(self) -> bool:
-        return self.fingerprint() != self._saved
-
-    def mark_saved(self) -> None:
-        self._saved = self.fingerprint()
 
 
 __all__ = ["Engine", "backoff"]

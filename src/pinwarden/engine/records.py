@@ -22,7 +22,7 @@ from pinwarden.service.errors import ServiceError
 from pinwarden.service.unmanaged import record_unmanaged
 from pinwarden.service.wire import issue_to_wire
 from pinwarden.store.schema import access_codes, devices, slot_writes
-from pinwarden.store.slot_writes import remember_write
+from pinwarden.store.slot_writes import forget_slot, remember_write
 from pinwarden.store.writes import Writes
 
 # Prepared once; the SET clause follows the keys of the parameters given.
@@ -106,7 +106,14 @@ def plan_writes(snap: Snapshot, result: Plan, wake: datetime | None) -> PlanWrit
         or c.regenerate_code
         or c.pull_backup
     ]
-    if not (device_values or changes or result.events or result.new_unmanaged or new_wake):
+    if not (
+        device_values
+        or changes
+        or result.events
+        or result.new_unmanaged
+        or result.forget_writes
+        or new_wake
+    ):
         return None
     return PlanWrites(device_values, changes, new_wake)
 
@@ -137,6 +144,8 @@ def apply_plan(
     )
     for change, values in writes.changes:
         _apply_change(deps, conn, device, change, values, now)
+    for slot in result.forget_writes:
+        forget_slot(conn, device.device_id, slot)
     for slot, code, name in result.new_unmanaged:
         record_unmanaged(_direct(conn), device, slot, code, name, now)
 
@@ -285,35 +294,89 @@ def device_unreachable(
 
 
 def intend_write(conn: Sink, device_id: str, op: SetCode, now: datetime) -> None:
+    """Write-ahead: the slot's ledger says what is about to be written there (not yet
+    acknowledged), and the code holds the slot, before the command goes."""
     remember_write(conn, device_id, op.slot, op.code, op.name, op.access_code_id, now)
-    update_code(conn, op.access_code_id, {"slot": op.slot, "written_at": now})
+    update_code(conn, op.access_code_id, {"slot": op.slot})
+
+
+_ACK = slot_writes.update().where(
+    slot_writes.c.device_id == bindparam("w_device"), slot_writes.c.slot == bindparam("w_slot")
+)
+
+
+def acknowledge(conn: Connection, acks: list[dict[str, Any]]) -> None:
+    """Mark the ledger entries of acknowledged writes (from `write_accepted`), all at once."""
+    by_shape: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for ack in acks:
+        by_shape.setdefault(frozenset(ack), []).append(ack)
+    for rows in by_shape.values():
+        conn.execute(_ACK, rows)
 
 
 def write_accepted(
-    conn: Sink, device_id: str, op: SetCode | RemoveCode, outcome: WriteResult, now: datetime
+    conn: Sink,
+    device_id: str,
+    op: SetCode | RemoveCode,
+    outcome: WriteResult,
+    sent_at: datetime,
+    acks: list[dict[str, Any]],
 ) -> None:
+    """Record a write the lock took; its ledger entry's acknowledgement goes into `acks`."""
     if isinstance(op, RemoveCode):
-        # The write record stays until the removal is confirmed: a masked lock's slot is ours
-        # only by that record.
+        # The ledger keeps the slot's last write until the removal is confirmed: a masked
+        # lock's slot is known to be ours only by it.
         if op.access_code_id:
-            conn.execute(_BUMP, {"b_id": op.access_code_id, "removal_sent_at": now})
+            conn.execute(_BUMP, {"b_id": op.access_code_id, "removal_sent_at": sent_at})
+        acks.append({"w_device": device_id, "w_slot": op.slot, "removal_sent_at": sent_at})
         return
-    conn.execute(_BUMP, {"b_id": op.access_code_id})
+    conn.execute(_BUMP, {"b_id": op.access_code_id, "written_at": sent_at})
     if outcome.assigned_code is not None:
-        remember_write(
-            conn, device_id, op.slot, outcome.assigned_code, op.name, op.access_code_id, now
-        )
         update_code(conn, op.access_code_id, {"code": outcome.assigned_code})
+    acks.append(
+        {
+            "w_device": device_id,
+            "w_slot": op.slot,
+            "acked_at": sent_at,
+            **({"code": outcome.assigned_code} if outcome.assigned_code is not None else {}),
+        }
+    )
+
+
+def write_not_sent(conn: Sink, snap: Snapshot, op: SetCode) -> None:
+    """The lock did not take the write (refused, or its slot no longer held what the plan
+    expected): the slot's ledger and the code's slot go back to what they were."""
+    before = snap.writes.get(op.slot)
+    if before is None:
+        forget_slot(conn, snap.device.device_id, op.slot)
+    else:
+        remember_write(
+            conn,
+            snap.device.device_id,
+            op.slot,
+            before.code,
+            before.name,
+            before.access_code_id,
+            before.written_at,
+            acked_at=before.acked_at,
+            changed_at=before.changed_at,
+            removal_sent_at=before.removal_sent_at,
+        )
+    code = snap.by_id.get(op.access_code_id)
+    update_code(conn, op.access_code_id, {"slot": code.slot if code else None})
 
 
 def write_rejected(
     conn: Sink,
+    snap: Snapshot,
     op: SetCode | RemoveCode,
     outcome: WriteResult,
     attempts: int,
     retry_at: datetime,
     now: datetime,
 ) -> None:
+    if isinstance(op, SetCode):
+        write_not_sent(conn, snap, op)
     if op.access_code_id is None:
         return
     issue = make(outcome.issue_code or "failed_to_set_on_device", now, outcome.message or None)

@@ -263,16 +263,15 @@ class Simulation:
             device = conn.execute(
                 select(sandbox.devices).where(sandbox.devices.c.device_id == device_id)
             ).one()
-            with sandbox.sandbox_lock(conn, device) as lock:
-                return lock.keypad_entry(self.clock.now(), pin) is not None
+            return sandbox.peek_lock(conn, device).keypad_entry(self.clock.now(), pin) is not None
 
     def _pins(self, device_id: str) -> list[str]:
         with self.deps.store.read() as conn:
             device = conn.execute(
                 select(sandbox.devices).where(sandbox.devices.c.device_id == device_id)
             ).one()
-            with sandbox.sandbox_lock(conn, device) as lock:
-                return [c["code"] for c in lock.list_device_codes(self.clock.now()) if c["code"]]
+            listed = sandbox.peek_lock(conn, device).list_device_codes(self.clock.now())
+            return [c["code"] for c in listed if c["code"]]
 
     def _check_slots(self) -> None:
         for device_id in self.devices:

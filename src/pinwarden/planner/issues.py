@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from pinwarden.catalog.issues import issue_type
-from pinwarden.domain.model import CodeStatus, Issue, ObservedSlot
+from pinwarden.domain.model import Issue, ObservedSlot
 from pinwarden.planner.types import CodeState, DeviceState, PlannedEvent, Policy
 
 # Raising one of these emits the event on the right.
@@ -91,10 +91,23 @@ def _issue_fields(issue: Issue) -> Mapping[str, Any]:
     }
 
 
-def offline_issues(device: DeviceState, c: CodeState, now: datetime) -> list[Issue]:
-    """A code still to be programmed on an unreachable lock gets the brand's offline warning."""
-    if device.unreachable_code is None or c.status == CodeStatus.SET:
+def offline_issues(
+    device: DeviceState, c: CodeState, now: datetime, *, removing: bool = False
+) -> list[Issue]:
+    """What a code on an unreachable lock carries: the brand's offline warning, or, for a code
+    that should be coming off the lock, the removal delay (a departed guest's PIN may still
+    open the door until the lock is back)."""
+    if device.unreachable_code is None:
         return []
+    if removing:
+        return [
+            make(
+                "delay_in_removing_from_device",
+                now,
+                "The lock is offline, so the code is still on it; pinwarden removes it as soon "
+                "as the lock is back.",
+            )
+        ]
     code = brand_code(device, "offline", "device_offline")
     if issue_type(code).scope != "access_code":
         return []
@@ -121,16 +134,24 @@ def escalate(
 
 
 def removal_issues(device: DeviceState, c: CodeState, now: datetime, policy: Policy) -> list[Issue]:
-    """A removal the lock acknowledged but does not show after the grace window."""
+    """A removal the lock acknowledged but does not show after the grace window: a delay at
+    first, a failure once it has been sent again. Resending does not hide an issue already
+    raised (it stays until the lock shows the code gone)."""
     if c.removal_sent_at is None:
         return []
-    waited = now - c.removal_sent_at
-    if waited.total_seconds() < device.capabilities.confirm_grace_seconds:
-        return []
     unconfirmed = brand_code(device, "unconfirmed_removal", "failed_to_remove_from_device")
+    raised = {i.code for i in c.issues}
+    waited = now - c.removal_sent_at
+    resent = c.unconfirmed_writes > 1
+    if not (
+        resent
+        or waited.total_seconds() >= device.capabilities.confirm_grace_seconds
+        or raised & {unconfirmed, "delay_in_removing_from_device"}
+    ):
+        return []
     if unconfirmed != "failed_to_remove_from_device":
         return [make(unconfirmed, now)]
-    if waited >= policy.retry_max:
+    if resent or waited >= policy.retry_max or unconfirmed in raised:
         return [make("failed_to_remove_from_device", now)]
     return [make("delay_in_removing_from_device", now)]
 
@@ -196,14 +217,11 @@ def needs_new_pin(c: CodeState, found: Iterable[Issue]) -> bool:
 
 
 def external_change(
-    obs: Mapping[int, ObservedSlot], c: CodeState, now: datetime, holds: bool
-) -> Issue | None:
-    """A confirmed code that the lock no longer holds, with no write of ours since."""
-    if c.confirmed_at is None or c.slot is None or holds:
-        return None
-    if c.written_at is not None and c.written_at > c.confirmed_at:
-        return None
-    seen = obs.get(c.slot)
+    seen: ObservedSlot | None, c: CodeState, now: datetime, device: DeviceState
+) -> Issue:
+    """The code was on the lock as pinwarden wrote it, and now the lock shows something else
+    in its slot (or nothing): somebody changed or removed it at the lock or in the brand's
+    app."""
     change = "removed" if seen is None else "modified"
     code = (
         "external_modification_in_effect"
@@ -218,17 +236,38 @@ def external_change(
     extra: dict[str, Any] = {"change_type": change}
     if seen is not None and seen.code is not None:
         extra["modified_fields"] = [{"field": "code", "from": c.code, "to": seen.code}]
-    return make(
-        code,
-        now,
-        message
-        + (
-            " and is kept as it is."
-            if c.allow_external_modification
-            else "; pinwarden is putting it back."
-        ),
-        **extra,
+    if c.allow_external_modification:
+        message += " and is kept as it is."
+    elif device.capabilities.pin_generated_by_provider:
+        # Putting it back would make the lock choose yet another PIN behind the API's back.
+        extra["needs_approval"] = True
+        message += (
+            ". This lock chooses its own PINs, so pinwarden cannot put the guest's PIN back; "
+            "POST /access_codes/retry to program the code again (the lock gives it a new PIN, "
+            "announced by access_code.changed), or delete the code."
+        )
+    else:
+        message += "; pinwarden is putting it back."
+    return make(code, now, message, **extra)
+
+
+def needs_approval(drift: Issue) -> bool:
+    """An outside change that pinwarden may not undo by itself (see `external_change`)."""
+    return bool(drift.extra.get("needs_approval"))
+
+
+def old_pin_removed(issue: Issue) -> Issue:
+    """The same issue, saying that the code's earlier PIN was taken off the lock because the
+    new one cannot go on it."""
+    if issue.extra.get("old_pin_removed") or issue.kind != "error":
+        return issue
+    message = (
+        issue.message.rstrip(".")
+        + ". The code's earlier PIN is taken off the lock, so neither PIN opens the door "
+        "until this is fixed."
     )
+    extra = {**issue.extra, "old_pin_removed": True}
+    return Issue(issue.code, issue.kind, message, issue.created_at, extra)
 
 
 def deferred(c: CodeState, program_at: datetime | None) -> tuple[Mapping[str, Any], ...]:

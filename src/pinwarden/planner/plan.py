@@ -1,7 +1,11 @@
-"""The pure planner: desired codes + observed slots + now -> what to do.
+"""The pure planner: desired codes + observed slots + the ledger of our writes + now -> what to do.
 
 No I/O, no clock, no randomness. Called by the engine after every read of a lock; calling it
 again on the result of its own plan plans nothing new.
+
+Every write names what the plan saw in its slot (`expect`): the provider carries it out only if
+the slot still holds that, so a change made at the lock between the read and the write is never
+overwritten blindly.
 """
 
 from __future__ import annotations
@@ -11,20 +15,25 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from pinwarden.catalog.third_party import looks_third_party
-from pinwarden.domain.model import CodeStatus, Issue, Observation
+from pinwarden.domain.model import CodeStatus, Issue, Observation, ObservedSlot
 from pinwarden.planner import issues as iss
 from pinwarden.planner.capacity import forecast
 from pinwarden.planner.preflight import Neighbours, preflight
 from pinwarden.planner.slots import (
     Ctx,
+    Held,
     adopt_unrecorded_writes,
+    awaiting,
+    claims,
     free_slot,
-    holds,
-    holds_slot,
+    held,
     in_sync,
     is_native,
+    leftovers,
     occupancies,
+    ours,
     program_at,
+    seen_as_written,
     unknown_slots,
     wanted_on_lock,
     write_window,
@@ -55,29 +64,32 @@ def plan(
         detected = any(looks_third_party(s.name) for s in ctx.obs.values())
         device = ctx.device = replace(device, third_party_detected=detected)
     codes = adopt_unrecorded_writes(ctx, codes)
-    ctx.assigned = {c.slot for c in codes if c.slot is not None and holds_slot(ctx, c)}
+    ctx.claimed = claims(ctx, codes)
     ctx.near = Neighbours.of(codes, ctx.obs or {})
     managed = [c for c in codes if c.is_managed]
     capacity = device.capabilities.slot_count - device.capabilities.reserved_slots
     no_room = forecast(occupancies(ctx, codes), capacity)
-    new_unmanaged = unknown_slots(ctx, codes)
+    explained: set[int] = set()
     for c in codes:
         if not c.is_managed:
-            _plan_unmanaged(ctx, c)
+            _plan_unmanaged(ctx, c, explained)
     # Removals first: they free the slots new codes take.
     for c in sorted(managed, key=lambda c: wanted_on_lock(device, c, now, policy)):
-        _plan_code(ctx, c, codes, c.access_code_id in no_room)
+        _plan_code(ctx, c, codes, c.access_code_id in no_room, explained)
+    _remove_leftovers(ctx, codes, explained)
+    _drop_settled_writes(ctx, codes)
     device_issues = iss.device_issues(device, now, policy, _pool_health(ctx, codes))
     if policy.read_back_interval > timedelta(0):  # a lock that does not report keypad changes
         ctx.wake(now + policy.read_back_interval)
     return Plan(
         operations=tuple(ctx.ops),
         changes=tuple(ctx.changes),
-        new_unmanaged=new_unmanaged,
+        new_unmanaged=unknown_slots(ctx, codes, explained),
         events=tuple(ctx.events),
         device_issues=device_issues,
         next_wake_at=min(ctx.wakes, default=None),
         programming_delay=_programming_delay(ctx),
+        forget_writes=tuple(ctx.dropped),
     )
 
 
@@ -105,39 +117,108 @@ def _pool_health(ctx: Ctx, codes: Sequence[CodeState]) -> tuple[int, int]:
     return ready, len(pool)
 
 
-def _plan_unmanaged(ctx: Ctx, c: CodeState) -> None:
+def _remove(ctx: Ctx, slot: int, access_code_id: str | None, expect: ObservedSlot | None) -> None:
+    ctx.ops.append(RemoveCode(slot, access_code_id, expect))
+    ctx.taken.add(slot)
+
+
+def _set(ctx: Ctx, c: CodeState, slot: int) -> None:
+    ctx.ops.append(
+        SetCode(c.access_code_id, slot, c.code, c.name, *write_window(ctx, c), ctx.seen(slot))
+    )
+    ctx.taken.add(slot)
+    ctx.wake(ctx.now + ctx.grace)
+
+
+# -- codes found on the lock ----------------------------------------------------------------
+
+
+def _still_there(ctx: Ctx, c: CodeState) -> bool:
+    """An unmanaged code is still in its slot: the slot holds its PIN (or a masked PIN)."""
+    seen = ctx.seen(c.slot)
+    return seen is not None and (seen.code is None or c.code is None or seen.code == c.code)
+
+
+def _plan_unmanaged(ctx: Ctx, c: CodeState, explained: set[int]) -> None:
     if ctx.obs is None:
         return
-    present = c.slot is not None and c.slot in ctx.obs
-    if c.deleting:
-        if present:
-            assert c.slot is not None
-            if _may_resend(ctx, c, c.removal_sent_at) and _may_act(ctx, c):
-                ctx.ops.append(RemoveCode(c.slot, c.access_code_id))
-                ctx.freed.add(c.slot)
-        else:
-            ctx.changes.append(CodeChange(c.access_code_id, forget=True))
-            ctx.events.append(PlannedEvent("access_code.unmanaged.removed", c.access_code_id))
-    elif not present:
+    if not _still_there(ctx, c):
         ctx.changes.append(CodeChange(c.access_code_id, forget=True))
         ctx.events.append(PlannedEvent("access_code.unmanaged.removed", c.access_code_id))
+        return
+    assert c.slot is not None
+    explained.add(c.slot)
+    if c.deleting and _may_resend(ctx, c, c.removal_sent_at) and _may_act(ctx, c):
+        # Only the slot that still holds this code is cleared.
+        _remove(ctx, c.slot, c.access_code_id, ObservedSlot(c.slot, c.code, c.name))
 
 
-def _plan_code(ctx: Ctx, c: CodeState, codes: Sequence[CodeState], no_room: bool) -> None:
+def _remove_leftovers(ctx: Ctx, codes: Sequence[CodeState], explained: set[int]) -> None:
+    """PINs pinwarden wrote for codes that no longer have that slot: taken off the lock."""
+    for slot, write in leftovers(ctx, codes):
+        explained.add(slot)
+        if slot in ctx.taken or not _device_may_act(ctx):
+            continue
+        if _may_resend_at(ctx, write.removal_sent_at):
+            _remove(ctx, slot, None, ctx.seen(slot))
+            ctx.wake(ctx.now + ctx.grace)
+
+
+def _drop_settled_writes(ctx: Ctx, codes: Sequence[CodeState]) -> None:
+    """Ledger entries that no longer claim anything: the slot does not hold the write, and no
+    acknowledged write of its code can still land there."""
+    if ctx.obs is None:
+        return
+    by_id = {c.access_code_id: c for c in codes}
+    for slot, write in ctx.writes.items():
+        if slot in ctx.taken or ours(ctx, slot) is not None:
+            continue
+        owner = by_id.get(write.access_code_id) if write.access_code_id else None
+        if owner is not None and (owner.slot == slot or awaiting(owner)):
+            continue
+        ctx.dropped.append(slot)
+
+
+# -- managed codes ---------------------------------------------------------------------------
+
+
+def _plan_code(
+    ctx: Ctx, c: CodeState, codes: Sequence[CodeState], no_room: bool, explained: set[int]
+) -> None:
     if ctx.obs is None:
         _plan_blind(ctx, c)
-    elif wanted_on_lock(ctx.device, c, ctx.now, ctx.policy):
-        _plan_wanted(ctx, c, codes, no_room)
+        return
+    where = held(ctx, c)
+    if where in (Held.CURRENT, Held.STALE):
+        assert c.slot is not None
+        explained.add(c.slot)  # the code itself, as it is or with an earlier PIN of ours
+    if wanted_on_lock(ctx.device, c, ctx.now, ctx.policy):
+        _plan_wanted(ctx, c, where, no_room, explained)
     else:
-        _plan_unwanted(ctx, c, codes, no_room)
+        _plan_unwanted(ctx, c, where, no_room)
 
 
 def _plan_blind(ctx: Ctx, c: CodeState) -> None:
-    """The lock cannot be read: keep state, say so, and wake when a retry is due."""
-    raised = iss.keep(c, iss.offline_issues(ctx.device, c, ctx.now), ctx.now)
-    raised = iss.escalate(c, raised, ctx.now, last_known_set=c.status == CodeStatus.SET)
+    """The lock cannot be read: keep what is known, say so, and wake when a retry is due. A
+    code last seen on the lock as it should be is still on it."""
+    gone = c.deleting or (c.window.ends_at is not None and ctx.now >= c.window.ends_at)
+    on_lock = seen_as_written(c) and c.slot is not None
+    status = None
+    if gone and (on_lock or c.written_at is not None):
+        status = CodeStatus.REMOVING
+    elif on_lock and not gone and (c.window.starts_at is None or ctx.now >= c.window.starts_at):
+        status = CodeStatus.SET
+    found = iss.offline_issues(ctx.device, c, ctx.now, removing=status == CodeStatus.REMOVING)
+    raised = iss.keep(c, found, ctx.now)
+    if not gone:
+        raised = iss.escalate(c, raised, ctx.now, last_known_set=on_lock)
     ctx.changes.append(
-        CodeChange(c.access_code_id, issues=raised, pull_backup=_should_pull(ctx, c, raised))
+        CodeChange(
+            c.access_code_id,
+            status=status,
+            issues=raised,
+            pull_backup=_should_pull(ctx, c, raised),
+        )
     )
     ctx.events.extend(iss.raise_events(c, raised))
     ctx.wake(ctx.device.retry_at)
@@ -145,14 +226,13 @@ def _plan_blind(ctx: Ctx, c: CodeState) -> None:
     ctx.wake(c.window.ends_at)
 
 
-def _plan_unwanted(ctx: Ctx, c: CodeState, codes: Sequence[CodeState], no_room: bool) -> None:
+def _plan_unwanted(ctx: Ctx, c: CodeState, where: Held, no_room: bool) -> None:
     gone = c.deleting or (c.window.ends_at is not None and ctx.now >= c.window.ends_at)
-    on_lock = c.slot is not None and holds(ctx, c, c.slot)
-    if on_lock:
+    if where in (Held.CURRENT, Held.STALE):
+        # On the lock (as it is, or with an earlier PIN of ours): it comes off.
         assert c.slot is not None
         if _may_resend(ctx, c, c.removal_sent_at) and _may_act(ctx, c):
-            ctx.ops.append(RemoveCode(c.slot, c.access_code_id))
-            ctx.freed.add(c.slot)
+            _remove(ctx, c.slot, c.access_code_id, ctx.seen(c.slot))
         raised = iss.keep(c, iss.removal_issues(ctx.device, c, ctx.now, ctx.policy), ctx.now)
         ctx.changes.append(
             CodeChange(
@@ -163,18 +243,15 @@ def _plan_unwanted(ctx: Ctx, c: CodeState, codes: Sequence[CodeState], no_room: 
         )
         ctx.events.extend(iss.raise_events(c, raised))
         return
-    unseen_write = (
-        c.slot is not None
-        and c.written_at is not None
-        and (c.confirmed_at is None or c.written_at > c.confirmed_at)
-    )
-    if gone and unseen_write and c.removal_sent_at is None and _may_act(ctx, c):
+    if where == Held.ABSENT and awaiting(c) and c.removal_sent_at is None and _may_act(ctx, c):
         # A write the lock acknowledged may still land (programming delay): cancel it first.
         assert c.slot is not None
-        ctx.ops.append(RemoveCode(c.slot, c.access_code_id))
+        _remove(ctx, c.slot, c.access_code_id, None)
         ctx.changes.append(
             CodeChange(
-                c.access_code_id, status=CodeStatus.REMOVING, issues=iss.keep(c, (), ctx.now)
+                c.access_code_id,
+                status=CodeStatus.REMOVING if gone else CodeStatus.SETTING,
+                issues=iss.keep(c, (), ctx.now),
             )
         )
         ctx.wake(ctx.now + ctx.grace)
@@ -204,9 +281,15 @@ def _plan_unwanted(ctx: Ctx, c: CodeState, codes: Sequence[CodeState], no_room: 
     ctx.wake(program_at(ctx.device, c, ctx.policy))
 
 
-def _may_act(ctx: Ctx, c: CodeState) -> bool:
+def _device_may_act(ctx: Ctx) -> bool:
     if ctx.device.retry_at is not None and ctx.device.retry_at > ctx.now:
         ctx.wake(ctx.device.retry_at)
+        return False
+    return True
+
+
+def _may_act(ctx: Ctx, c: CodeState) -> bool:
+    if not _device_may_act(ctx):
         return False
     if c.retry_at is not None and c.retry_at > ctx.now:
         ctx.wake(c.retry_at)
@@ -214,14 +297,18 @@ def _may_act(ctx: Ctx, c: CodeState) -> bool:
     return True
 
 
-def _plan_wanted(ctx: Ctx, c: CodeState, codes: Sequence[CodeState], no_room: bool) -> None:
+def _plan_wanted(ctx: Ctx, c: CodeState, where: Held, no_room: bool, explained: set[int]) -> None:
     native_future = (
         is_native(ctx.device, c) and c.window.starts_at is not None and ctx.now < c.window.starts_at
     )
     if in_sync(ctx, c):
         _confirmed(ctx, c, native_future)
         return
-    drift = iss.external_change(ctx.obs or {}, c, ctx.now, holds=False)
+    drift = None
+    if _changed_outside(ctx, c, where):
+        assert c.slot is not None
+        drift = iss.external_change(ctx.seen(c.slot), c, ctx.now, ctx.device)
+        explained.add(c.slot)  # what the slot holds now is this code, changed at the lock
     if drift is not None and c.allow_external_modification:
         raised = iss.keep(c, (drift,), ctx.now, in_sync=True)
         ctx.changes.append(CodeChange(c.access_code_id, status=CodeStatus.SET, issues=raised))
@@ -231,19 +318,26 @@ def _plan_wanted(ctx: Ctx, c: CodeState, codes: Sequence[CodeState], no_room: bo
     found = list(preflight(ctx.device, c, ctx.near, no_room, ctx.now))
     if drift is not None:
         found.append(drift)
+    moved = where == Held.FOREIGN and drift is None and c.slot is not None
+    target = replace(c, slot=None) if moved else c
+    blocked = iss.blocking(found) or (drift is not None and iss.needs_approval(drift))
     if (
         _awaiting_confirmation(ctx, c, found)
-        and not iss.blocking(found)
+        and not blocked
         and c.attempts < _max_attempts(ctx)
         and _may_act(ctx, c)
     ):
-        slot = free_slot(ctx, c.slot)
+        slot = free_slot(ctx, target)
         if slot is None:
             found.append(iss.slots_full(ctx.device, ctx.now))
         else:
-            ctx.ops.append(SetCode(c.access_code_id, slot, c.code, c.name, *write_window(ctx, c)))
-            ctx.taken.add(slot)
-            ctx.wake(ctx.now + ctx.grace)
+            _set(ctx, target, slot)
+    elif blocked and _pin_changed(ctx, c):
+        # The new PIN cannot go on the lock: the old one must not keep opening the door.
+        if where == Held.STALE and _may_act(ctx, c):
+            assert c.slot is not None
+            _remove(ctx, c.slot, c.access_code_id, ctx.seen(c.slot))
+        found = [iss.old_pin_removed(i) for i in found]
     if c.attempts >= _max_attempts(ctx):
         found.append(iss.gave_up(ctx.device, c, ctx.now))
     raised = iss.keep(c, found, ctx.now)
@@ -251,8 +345,9 @@ def _plan_wanted(ctx: Ctx, c: CodeState, codes: Sequence[CodeState], no_room: bo
     ctx.changes.append(
         CodeChange(
             c.access_code_id,
-            status=CodeStatus.SETTING,
+            status=CodeStatus.UNSET if drift is not None and blocked else CodeStatus.SETTING,
             issues=raised,
+            clear_slot=moved,
             regenerate_code=iss.needs_new_pin(c, found),
             pull_backup=_should_pull(ctx, c, raised),
         )
@@ -262,13 +357,27 @@ def _plan_wanted(ctx: Ctx, c: CodeState, codes: Sequence[CodeState], no_room: bo
     ctx.wake(c.window.ends_at)
 
 
+def _changed_outside(ctx: Ctx, c: CodeState, where: Held) -> bool:
+    """The code was on the lock as pinwarden last wrote it, and its slot now holds something
+    pinwarden did not write there (or nothing). Another code's write of ours in the slot is
+    no outside change: that code keeps the slot, and this one moves."""
+    if not seen_as_written(c) or where == Held.CURRENT or where == Held.STALE:
+        return False
+    return where == Held.ABSENT or ours(ctx, c.slot) is None
+
+
+def _pin_changed(ctx: Ctx, c: CodeState) -> bool:
+    write = ctx.writes.get(c.slot) if c.slot is not None else None
+    return write is not None and write.code != c.code
+
+
 def _awaiting_confirmation(ctx: Ctx, c: CodeState, found: list[Issue]) -> bool:
     """Whether a write may be sent now. An acknowledged write is given time to land: first the
-    confirmation grace, then resends spaced further apart each time (30 min, 1 h, 2 h, ...), so
-    a slow lock is never kept busy rewriting what it already queued. While it waits, the code
-    carries the brand's delay warning (or, for locks that cannot confirm, an error)."""
-    waiting = c.written_at is not None and (c.confirmed_at is None or c.written_at > c.confirmed_at)
-    if not waiting or c.written_at is None:
+    confirmation grace, then resends at the backoff ceiling, so a slow lock is never kept busy
+    rewriting what it already queued. While it waits, the code carries the brand's delay
+    warning (or, for locks that cannot confirm, an error). A write that was decided but never
+    acknowledged (the process stopped in between) is sent again at once."""
+    if not awaiting(c) or c.written_at is None:
         return True
     past_grace = ctx.now >= c.written_at + ctx.grace
     if past_grace or iss.already_delayed(ctx.device, c):
@@ -277,14 +386,19 @@ def _awaiting_confirmation(ctx: Ctx, c: CodeState, found: list[Issue]) -> bool:
 
 
 def _may_resend(ctx: Ctx, c: CodeState, sent_at: datetime | None) -> bool:
+    return _may_resend_at(ctx, sent_at)
+
+
+def _may_resend_at(ctx: Ctx, sent_at: datetime | None) -> bool:
     """A command the lock acknowledged is not sent again within the confirmation grace, then
-    only at growing intervals (30 min, 1 h, 2 h, ... 16 h): a slow lock is never flooded."""
+    once per backoff ceiling (`retry_max`): a slow lock is never flooded, and a lock whose
+    fault has cleared gets the code within that time."""
     if sent_at is None:
         return True
-    resend_at = sent_at + ctx.policy.retry_max * 2 ** min(max(c.unconfirmed_writes - 1, 0), 5)
     if ctx.now < sent_at + ctx.grace:
         ctx.wake(sent_at + ctx.grace)
         return False
+    resend_at = sent_at + max(ctx.policy.retry_max, ctx.grace)
     if ctx.now < resend_at:
         ctx.wake(resend_at)
         return False
@@ -314,7 +428,7 @@ def _max_attempts(ctx: Ctx) -> int:
 def _confirmed(ctx: Ctx, c: CodeState, native_future: bool) -> None:
     status = CodeStatus.UNSET if native_future else CodeStatus.SET
     raised = iss.keep(c, (), ctx.now, in_sync=True)
-    fresh = c.confirmed_at is None or (c.written_at is not None and c.written_at > c.confirmed_at)
+    fresh = c.confirmed_at is None or awaiting(c)
     if fresh and c.written_at is not None:
         ctx.landed_after.append(ctx.now - c.written_at)
     ctx.changes.append(

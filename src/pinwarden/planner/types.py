@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pinwarden.domain.model import Capabilities, CodeStatus, Issue, Window
+from pinwarden.domain.model import Capabilities, CodeStatus, Issue, ObservedSlot, Window
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,13 +80,25 @@ class CodeState:
 
 @dataclass(frozen=True, slots=True)
 class SlotWrite:
-    """What pinwarden last wrote into a slot (persisted; trusted for masked reads)."""
+    """What pinwarden last wrote into a slot (the ledger, persisted): the slot holds what
+    pinwarden put there while the lock shows that PIN (or, masking its PINs, while it reports
+    no change to the slot since the write)."""
 
     slot: int
     code: str | None
     name: str | None
-    access_code_id: str | None
-    written_at: datetime
+    access_code_id: str | None  # None: stale content an operator said to ignore (legacy)
+    written_at: datetime  # when the write was decided (write-ahead)
+    acked_at: datetime | None = None  # when the lock acknowledged it; None: maybe never sent
+    changed_at: datetime | None = None  # the lock reported an outside change to the slot
+    removal_sent_at: datetime | None = None  # when the lock last acknowledged clearing it
+
+    @property
+    def trusted(self) -> bool:
+        """Whether a masked read of the slot can be taken to hold this write."""
+        return self.changed_at is None or (
+            self.acked_at is not None and self.acked_at > self.changed_at
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,12 +125,15 @@ class SetCode:
     name: str | None
     starts_at: datetime | None
     ends_at: datetime | None
+    # What the plan saw in the slot (None: empty): the write happens only if it still does.
+    expect: ObservedSlot | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class RemoveCode:
     slot: int
     access_code_id: str | None
+    expect: ObservedSlot | None = None  # as for SetCode
 
 
 Operation = SetCode | RemoveCode
@@ -158,3 +173,4 @@ class Plan:
     device_issues: tuple[Issue, ...] = ()
     next_wake_at: datetime | None = None
     programming_delay: timedelta | None = None  # the lock's measured delay, when it changed
+    forget_writes: tuple[int, ...] = ()  # slots whose ledger entries no longer claim anything

@@ -1,33 +1,47 @@
 """Which adapter serves which kind of connected account.
 
 The engine and the services know an adapter only by this table and the interfaces of
-`providers/base.py`; they never import an adapter's module or inspect its classes.
+`providers/base.py`; they never import an adapter's classes or inspect them. A device's
+`provider` column names its kind.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 
 from pinwarden.engine.clock import Clock
 from pinwarden.providers.base import Account, AccountConfig
+from pinwarden.providers.sandbox.account import SandboxAccount
+from pinwarden.store.store import Store
 
-# Opens an account of one type (the adapter connects in `Account.open`, not here).
-OpenAccount = Callable[[AccountConfig, Clock], Account]
 
-# Filled in as adapters are added: `sandbox`, `zwave_js`, `zigbee2mqtt`.
-_KINDS: dict[str, OpenAccount] = {}
+@dataclass(frozen=True)
+class AccountContext:
+    """What an adapter may use besides its account's own settings."""
+
+    clock: Clock
+    store: Store  # the sandbox keeps its simulated locks there; real adapters ignore it
+
+
+# Opens an account of one kind (the adapter connects in `Account.open`, not here).
+OpenAccount = Callable[[AccountConfig, AccountContext], Account]
+
+_KINDS: dict[str, OpenAccount] = {
+    "sandbox": lambda config, context: SandboxAccount(config, context.store),
+}
 
 KINDS: Mapping[str, OpenAccount] = MappingProxyType(_KINDS)
 
 
-def open_account(config: AccountConfig, clock: Clock) -> Account:
-    """The account for `config`; raises ValueError naming the known account types."""
+def open_account(config: AccountConfig, context: AccountContext) -> Account:
+    """The account for `config`; raises ValueError naming the known kinds."""
     try:
         opener = _KINDS[config.account_type]
     except KeyError:
-        known = ", ".join(sorted(_KINDS)) or "none"
+        known = ", ".join(sorted(_KINDS))
         raise ValueError(
-            f"no provider for connected account type {config.account_type!r}; known: {known}"
+            f"no provider for connected accounts of kind {config.account_type!r}; known: {known}"
         ) from None
-    return opener(config, clock)
+    return opener(config, context)

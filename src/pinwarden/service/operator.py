@@ -12,8 +12,7 @@ from pinwarden.service.access_codes import forget, get_code_row
 from pinwarden.service.deps import Deps
 from pinwarden.service.devices import defer_wake, get_device_row
 from pinwarden.service.errors import ServiceError
-from pinwarden.store.schema import access_codes, devices
-from pinwarden.store.slot_writes import remember_write
+from pinwarden.store.schema import access_codes, devices, slot_writes
 
 
 def retry(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
@@ -48,7 +47,8 @@ def force_forget(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, 
     """Drop the record of a code being removed whose removal cannot be confirmed.
 
     The operator has checked (for Kwikset: in the app, over Bluetooth) that the code is gone.
-    Whatever the lock's stale list still shows in that slot is ignored until it changes.
+    If the lock still shows it after all, it is listed as an unmanaged code, never hidden:
+    a PIN that opens the door is always somewhere in the lists.
     """
     now = deps.clock.now()
     with deps.store.begin() as conn:
@@ -62,8 +62,12 @@ def force_forget(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, 
                 "force_forget is only for codes being removed; delete the code first",
             )
         device = get_device_row(conn, workspace_id, row.device_id)
-        if row.slot is not None:
-            remember_write(conn, row.device_id, row.slot, row.code, row.name, None, now)
+        conn.execute(
+            slot_writes.delete().where(
+                slot_writes.c.device_id == row.device_id,
+                slot_writes.c.access_code_id == row.access_code_id,
+            )
+        )
         forget(conn, row.access_code_id)
         events.record(
             conn,

@@ -8,17 +8,18 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, update
 
 from pinwarden.catalog.brands import BRANDS, brand_profile
-from pinwarden.providers.sandbox import SandboxLock
-from pinwarden.service import action_attempts, events
+from pinwarden.providers.base import LockEvent, LockEventKind
+from pinwarden.providers.sandbox import SandboxLock, physical
+from pinwarden.service import action_attempts, events, lock_events
 from pinwarden.service.access_codes import get_code_row, render
 from pinwarden.service.deps import Deps
 from pinwarden.service.devices import defer_wake, device_to_wire, get_device_row
 from pinwarden.service.errors import ServiceError, invalid
 from pinwarden.service.unmanaged import record_unmanaged
-from pinwarden.store.schema import access_codes, connected_accounts, devices, sandbox_locks
+from pinwarden.store.schema import connected_accounts, devices, sandbox_locks
 
 
 def sandbox_device_row(
@@ -95,24 +96,27 @@ def seed_sandbox_devices(deps: Deps, workspace_id: str, per_brand: int = 1) -> d
     return first
 
 
-@contextmanager
-def sandbox_lock(conn: Connection, device: Row[Any]) -> Iterator[SandboxLock]:
-    """The simulated lock behind `device`, saved back when the block ends without error."""
+def _require_sandbox(device: Row[Any]) -> None:
     if device.provider != "sandbox":
         raise ServiceError(
             "invalid_input",
             f"simulation works only on sandbox devices; this is a {device.provider} device",
         )
-    state = conn.execute(
-        select(sandbox_locks.c.state).where(sandbox_locks.c.device_id == device.device_id)
-    ).scalar_one()
-    lock = SandboxLock(device.brand, state)
-    yield lock
-    conn.execute(
-        update(sandbox_locks)
-        .where(sandbox_locks.c.device_id == device.device_id)
-        .values(state=lock.state)
-    )
+
+
+@contextmanager
+def sandbox_lock(conn: Connection, device: Row[Any]) -> Iterator[SandboxLock]:
+    """The simulated lock behind `device`, under its row's lock (a write transaction), saved
+    back when the block ends without error."""
+    _require_sandbox(device)
+    with physical.holding(conn, [device.device_id]) as found:
+        yield found[device.device_id]
+
+
+def peek_lock(conn: Connection, device: Row[Any]) -> SandboxLock:
+    """The simulated lock behind `device`, to look at only."""
+    _require_sandbox(device)
+    return physical.peek(conn, [device.device_id])[device.device_id]
 
 
 def _simulate(deps: Deps, workspace_id: str, device_id: str, change: Any) -> dict[str, Any]:
@@ -124,6 +128,14 @@ def _simulate(deps: Deps, workspace_id: str, device_id: str, change: Any) -> dic
         defer_wake(conn, device.device_id, now)
     deps.runner.request_reconcile(device_id)
     return result if isinstance(result, dict) else {}
+
+
+def _slot_changed(conn: Connection, device: Row[Any], slot: int, now: datetime) -> None:
+    """The lock reports a code changed at it, as real locks do (a Z-Wave user-code
+    notification, a Zigbee programming event): PINs it masks cannot show the change."""
+    lock_events.record(
+        conn, device, LockEvent(LockEventKind.SLOT_CHANGED, device.device_id, now, slot=slot), now
+    )
 
 
 def connect(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
@@ -175,8 +187,7 @@ def _device(deps: Deps, workspace_id: str, device_id: str) -> dict[str, Any]:
 def get_faults_of(deps: Deps, workspace_id: str, device_id: str) -> dict[str, Any]:
     with deps.store.read() as conn:
         device = get_device_row(conn, workspace_id, device_id)
-        with sandbox_lock(conn, device) as lock:
-            return dict(lock.faults)
+        return dict(peek_lock(conn, device).faults)
 
 
 def get_faults(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
@@ -187,8 +198,7 @@ def list_device_codes(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[
     now = deps.clock.now()
     with deps.store.read() as conn:
         device = get_device_row(conn, workspace_id, p["device_id"])
-        with sandbox_lock(conn, device) as lock:
-            return {"device_codes": lock.list_device_codes(now)}
+        return {"device_codes": peek_lock(conn, device).list_device_codes(now)}
 
 
 def create_unmanaged(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
@@ -199,6 +209,7 @@ def create_unmanaged(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[s
             slot = lock.add_unmanaged(now, p["name"], p["code"])
         except ValueError as exc:
             raise ServiceError("invalid_input", str(exc)) from None
+        _slot_changed(conn, device, slot, now)
         access_code_id = record_unmanaged(conn, device, slot, p["code"], p["name"], now)
         row = get_code_row(conn, workspace_id, access_code_id, managed=False)
         return {"access_code": render(conn, [row])[0]}
@@ -225,50 +236,35 @@ def modify_external(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[st
             )
         except ValueError as exc:
             raise ServiceError("invalid_input", str(exc)) from None
+        _slot_changed(conn, device, row.slot, now)
 
     return _simulate(deps, workspace_id, row.device_id, change)
 
 
 def keypad_code_entry(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
+    """Someone types a PIN at the lock: it opens if a code active now has that PIN, and the
+    lock reports it as a real one does (the slot that opened it)."""
     now = deps.clock.now()
     with deps.store.begin() as conn:
         device = get_device_row(conn, workspace_id, p["device_id"])
-        with sandbox_lock(conn, device) as lock:
-            slot = lock.keypad_entry(now, p["code"])
-        code_row = None
-        if slot is not None:
-            code_row = conn.execute(
-                select(access_codes).where(
-                    access_codes.c.device_id == device.device_id,
-                    access_codes.c.slot == slot,
-                )
-            ).first()
-        if slot is None:
-            events.record(
-                conn,
-                workspace_id,
-                "lock.access_denied",
-                now,
-                device=device,
-                reason={"reason_code": "unknown_code", "message": "No code on the lock matches."},
-            )
-        else:
-            extra: dict[str, Any] = {"method": "keycode"}
-            if code_row is not None:
-                extra.update(
-                    access_code_id=code_row.access_code_id,
-                    access_code_is_managed=bool(code_row.is_managed),
-                )
-            events.record(conn, workspace_id, "lock.unlocked", now, device=device, **extra)
+        slot = peek_lock(conn, device).keypad_entry(now, p["code"])
+        kind = LockEventKind.ACCESS_DENIED if slot is None else LockEventKind.UNLOCKED
+        report = LockEvent(kind, device.device_id, now, slot=slot, method="keycode")
+        credited = lock_events.record(conn, device, _with_pin(report, p["code"]), now)
         attempt = action_attempts.record(
             conn,
             workspace_id,
             "SIMULATE_KEYPAD_CODE_ENTRY",
             now,
-            result={
-                "unlocked": slot is not None,
-                "access_code_id": code_row.access_code_id if code_row is not None else None,
-            },
+            result={"unlocked": slot is not None, "access_code_id": credited.get("access_code_id")},
             device_id=device.device_id,
         )
     return {"action_attempt": attempt}
+
+
+def _with_pin(report: LockEvent, pin: str) -> LockEvent:
+    """The sandbox knows the PIN typed, so an unlock is credited only to a code with that PIN
+    (the PIN is used for that and nothing else: never stored, never logged)."""
+    return LockEvent(
+        report.kind, report.lock_ref, report.at, report.slot, report.method, {"pin": pin}
+    )

@@ -17,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -98,6 +99,10 @@ connected_accounts = Table(
     Column("account_type", String(64), nullable=False),
     Column("display_name", String(200), nullable=False),
     Column("custom_metadata", JSON, nullable=False, default=dict),
+    # How to reach the installation (a Z-Wave JS server's URL, an MQTT broker and base topic).
+    Column("settings", JSON, nullable=False, default=dict, server_default="{}"),
+    # Its credentials, encrypted (never shown, never logged).
+    Column("secrets", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_connected_accounts_workspace", "workspace_id", "created_at"),
 )
@@ -108,7 +113,10 @@ devices = Table(
     Column("device_id", ID, primary_key=True),
     Column("workspace_id", ID, ForeignKey("workspaces.workspace_id"), nullable=False),
     Column("connected_account_id", ID, ForeignKey("connected_accounts.connected_account_id")),
-    Column("provider", String(32), nullable=False),  # sandbox | zigbee2mqtt | zwavejs
+    Column("provider", String(32), nullable=False),  # sandbox | zwave_js | zigbee2mqtt
+    # The provider's own name for the lock (a Z-Wave node id, a Zigbee friendly name); None:
+    # the device id (sandbox).
+    Column("lock_ref", String(200)),
     Column("brand", String(32), nullable=False),
     Column("device_type", String(64), nullable=False),
     Column("name", String(200), nullable=False),
@@ -130,6 +138,8 @@ devices = Table(
     # Seconds the lock recently took to show an acknowledged write (adapts just-in-time leads).
     Column("programming_delay_seconds", Integer, nullable=False, default=0),
     Column("retry_at", UTCDateTime),
+    # When the lock last took a command: the next one is paced from it.
+    Column("last_command_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("removed_at", UTCDateTime),
     Index("ix_devices_workspace", "workspace_id", "created_at"),
@@ -201,7 +211,15 @@ slot_writes = Table(
     Column("code", String(20)),
     Column("name", String(200)),
     Column("access_code_id", ID),
-    Column("written_at", UTCDateTime, nullable=False),
+    Column("written_at", UTCDateTime, nullable=False),  # when the write was decided (intent)
+    # When the lock acknowledged it; None: decided, perhaps never sent (a crash in between).
+    Column("acked_at", UTCDateTime),
+    # When the lock last reported a change to this slot made outside pinwarden (keypad,
+    # brand app): a masked slot is no longer trusted to hold what pinwarden wrote.
+    Column("changed_at", UTCDateTime),
+    # When the lock last acknowledged clearing the slot (a leftover PIN of ours is re-sent
+    # its removal no sooner than the backoff allows).
+    Column("removal_sent_at", UTCDateTime),
 )
 
 action_attempts = Table(

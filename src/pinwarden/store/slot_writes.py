@@ -11,12 +11,22 @@ from sqlalchemy.dialects import postgresql, sqlite
 from pinwarden.store.schema import slot_writes
 from pinwarden.store.writes import Writes
 
+_COLUMNS = (
+    "code",
+    "name",
+    "access_code_id",
+    "written_at",
+    "acked_at",
+    "changed_at",
+    "removal_sent_at",
+)
+
 
 def _replace(insert: Any) -> Any:
     stmt = insert(slot_writes)
     return stmt.on_conflict_do_update(
         index_elements=[slot_writes.c.device_id, slot_writes.c.slot],
-        set_={k: stmt.excluded[k] for k in ("code", "name", "access_code_id", "written_at")},
+        set_={k: stmt.excluded[k] for k in _COLUMNS},
     )
 
 
@@ -32,9 +42,13 @@ def remember_write(
     name: str | None,
     access_code_id: str | None,
     now: datetime,
+    *,
+    acked_at: datetime | None = None,
+    changed_at: datetime | None = None,
+    removal_sent_at: datetime | None = None,
 ) -> None:
-    """Replace the slot's record. `access_code_id=None` marks a slot whose stale content an
-    operator told us to ignore (force_forget)."""
+    """Replace the slot's record: a write decided at `now`, acknowledged by the lock at
+    `acked_at` (None: not yet, or not known to have been sent)."""
     dialect = (conn.conn if isinstance(conn, Writes) else conn).dialect.name
     conn.execute(
         _REPLACE[dialect],
@@ -45,5 +59,14 @@ def remember_write(
             "name": name,
             "access_code_id": access_code_id,
             "written_at": now,
+            "acked_at": acked_at,
+            "changed_at": changed_at,
+            "removal_sent_at": removal_sent_at,
         },
+    )
+
+
+def forget_slot(conn: Connection | Writes, device_id: str, slot: int) -> None:
+    conn.execute(
+        slot_writes.delete().where(slot_writes.c.device_id == device_id, slot_writes.c.slot == slot)
     )

@@ -69,7 +69,7 @@ def test_expired_code_on_the_lock_is_removed() -> None:
         confirmed_at=NOW - timedelta(days=3),
     )
     result = plan(device(), [done], {}, seen((1, done.code or "")), NOW, POLICY)
-    assert result.operations == (RemoveCode(1, "c1"),)
+    assert result.operations == (RemoveCode(1, "c1", ObservedSlot(1, done.code, None)),)
 
 
 def test_masked_slot_is_trusted_only_with_a_matching_write() -> None:

@@ -94,7 +94,11 @@ class SandboxLock:
             for slot, entry in self._slots.physical()
             if slot not in self._slots.reserved
         )
-        return Observation(read_at=now, slots=observed)
+        return Observation(read_at=now, slots=observed, capabilities=self.describe())
+
+    def read_slot(self, now: datetime, slot: int) -> ObservedSlot | None:
+        """One slot as `read_codes` would report it (None: empty)."""
+        return next((s for s in self.read_codes(now).slots if s.slot == slot), None)
 
     def set_code(
         self,

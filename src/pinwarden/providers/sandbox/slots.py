@@ -90,6 +90,11 @@ class SlotTable:
         self._pending.pop(str(slot), None)
 
     def schedule(self, slot: int, entry: Entry, lands_at: datetime | None) -> None:
+        """Queue a write; the same write sent again while queued lands when the first would
+        (a lock works through its queue in order, it does not start again)."""
+        queued = self._pending.get(str(slot))
+        if queued is not None and all(queued[k] == entry[k] for k in _FIELDS):
+            return
         self._pending[str(slot)] = {**entry, "lands_at": iso(lands_at)}
 
     def remove(self, slot: int) -> None:
