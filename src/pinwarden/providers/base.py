@@ -260,29 +260,6 @@ class AccountBatch(Protocol):
     ) -> list[WriteResult | Exception]: ...
 
 
-class Provider(Protocol):
-    """The engine's in-process interface to a sandbox lock, until the engine drives every lock
-    through `Account` and `Lock` (engine/host.py)."""
-
-    def describe(self) -> Capabilities: ...
-
-    def read_codes(self, now: datetime) -> Observation: ...
-
-    def set_code(
-        self,
-        now: datetime,
-        slot: int,
-        code: str | None,
-        name: str | None,
-        starts_at: datetime | None,
-        ends_at: datetime | None,
-    ) -> WriteResult: ...
-
-    def remove_code(self, now: datetime, slot: int) -> WriteResult: ...
-
-    def last_command_at(self) -> datetime | None: ...
-
-
 __all__ = [
     "Account",
     "AccountBatch",

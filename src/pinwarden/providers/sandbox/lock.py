@@ -47,7 +47,8 @@ def _check_keypad_pin(code: str) -> None:
 
 
 class SandboxLock:
-    """One simulated lock. Implements the Provider protocol plus simulation controls."""
+    """One simulated lock: the lock's own behaviour and the simulation controls. The engine
+    reaches it through the sandbox account (`account.py`), like any other lock."""
 
     def __init__(self, profile: BrandProfile | str, state: State) -> None:
         self.profile = brand_profile(profile) if isinstance(profile, str) else profile
@@ -70,7 +71,7 @@ class SandboxLock:
         lock._install_programming_code()
         return lock
 
-    # -- Provider protocol -------------------------------------------------------------------
+    # -- what a lock does -----------------------------------------------------------------
 
     def describe(self) -> Capabilities:
         caps = self.profile.capabilities
