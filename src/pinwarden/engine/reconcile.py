@@ -456,6 +456,8 @@ class Engine:
             records.write_rejected(conn, snap, op, outcome, attempts, now + wait, now)
         else:
             records.write_accepted(conn, snap.device.device_id, op, outcome, sent_at, acks)
+            if isinstance(op, SetCode):
+                records.pin_chosen_by_lock(conn, snap, op, outcome, now)
 
 
 def _outdated(conn: Connection, snaps: Sequence[Snapshot]) -> set[str]:

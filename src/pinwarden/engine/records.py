@@ -343,6 +343,27 @@ def write_accepted(
     )
 
 
+def pin_chosen_by_lock(
+    conn: Sink, snap: Snapshot, op: SetCode, outcome: WriteResult, now: datetime
+) -> None:
+    """A lock that chooses its own PINs gave the code a PIN other than the one it had: say so
+    (`access_code.changed`), since the guest needs the new one."""
+    before = snap.by_id.get(op.access_code_id)
+    chosen = outcome.assigned_code
+    if before is None or before.code is None or chosen is None or chosen == before.code:
+        return
+    events.record(
+        _direct(conn),
+        snap.device.workspace_id,
+        "access_code.changed",
+        now,
+        device=snap.device,
+        access_code_id=op.access_code_id,
+        change_reason="the lock chose a new PIN when the code was programmed again",
+        changed_properties=[{"property": "code", "from": before.code, "to": chosen}],
+    )
+
+
 def write_not_sent(conn: Sink, snap: Snapshot, op: SetCode) -> None:
     """The lock did not take the write (refused, or its slot no longer held what the plan
     expected): the slot's ledger and the code's slot go back to what they were."""

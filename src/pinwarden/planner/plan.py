@@ -318,7 +318,9 @@ def _plan_wanted(ctx: Ctx, c: CodeState, where: Held, no_room: bool, explained: 
     found = list(preflight(ctx.device, c, ctx.near, no_room, ctx.now))
     if drift is not None:
         found.append(drift)
-    moved = where == Held.FOREIGN and drift is None and c.slot is not None
+    # A slot that never held this code as written, and holds something else now, is not the
+    # code's to overwrite: the code moves. (Its own earlier write, replaced at the lock, is.)
+    moved = where == Held.FOREIGN and drift is None and not _wrote_there(ctx, c)
     target = replace(c, slot=None) if moved else c
     blocked = iss.blocking(found) or (drift is not None and iss.needs_approval(drift))
     if (
@@ -359,11 +361,29 @@ def _plan_wanted(ctx: Ctx, c: CodeState, where: Held, no_room: bool, explained: 
 
 def _changed_outside(ctx: Ctx, c: CodeState, where: Held) -> bool:
     """The code was on the lock as pinwarden last wrote it, and its slot now holds something
-    pinwarden did not write there (or nothing). Another code's write of ours in the slot is
-    no outside change: that code keeps the slot, and this one moves."""
+    pinwarden did not write there (or nothing, though pinwarden did not clear it). Another
+    code's write of ours in the slot is no outside change: that code keeps the slot, and this
+    one moves."""
     if not seen_as_written(c) or where == Held.CURRENT or where == Held.STALE:
         return False
-    return where == Held.ABSENT or ours(ctx, c.slot) is None
+    if where == Held.ABSENT:
+        return not _cleared_by_us(ctx, c)
+    return ours(ctx, c.slot) is None
+
+
+def _cleared_by_us(ctx: Ctx, c: CodeState) -> bool:
+    """pinwarden itself asked the lock to clear the code's slot after its last write there."""
+    write = ctx.writes.get(c.slot) if c.slot is not None else None
+    return (
+        write is not None
+        and write.removal_sent_at is not None
+        and write.removal_sent_at >= (write.acked_at or write.written_at)
+    )
+
+
+def _wrote_there(ctx: Ctx, c: CodeState) -> bool:
+    write = ctx.writes.get(c.slot) if c.slot is not None else None
+    return write is not None and write.access_code_id == c.access_code_id
 
 
 def _pin_changed(ctx: Ctx, c: CodeState) -> bool:

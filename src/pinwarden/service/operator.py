@@ -29,6 +29,9 @@ def retry(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
                 removal_sent_at=None,
                 unconfirmed_writes=0,
                 written_at=None,
+                # Forget that the lock showed it as written: a change made at the lock that
+                # pinwarden may not undo alone (a lock choosing its own PINs) is undone now.
+                confirmed_at=None,
             )
         )
         conn.execute(
