@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 Kind = Literal["error", "warning"]
 Scope = Literal["access_code", "device", "connected_account"]
+OnCodes = Literal["all", "pool", "none"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,14 @@ class IssueType:
     message: str  # default message; the planner may give a more specific one
     mitigation: Mitigation
     seed: bool = False  # one of the thirteen codes of the founding document
+    # A device issue shown on the lock's access codes too: "all" (the lock cannot be
+    # reached, so no code on it can be managed; Seam copies these), "pool" (only on codes
+    # that use the backup pool), "none".
+    on_codes: OnCodes = "none"
+
+    def shown_on(self, uses_backup_pool: bool) -> bool:
+        """Whether this device issue is copied onto a code of the lock."""
+        return self.on_codes == "all" or (self.on_codes == "pool" and uses_backup_pool)
 
 
 def _t(
@@ -43,8 +52,10 @@ def _t(
     *,
     scope: Scope = "access_code",
     seed: bool = False,
+    on_codes: OnCodes = "none",
 ) -> IssueType:
-    return IssueType(code, kind, scope, message, Mitigation(action, automatic, description), seed)
+    mitigation = Mitigation(action, automatic, description)
+    return IssueType(code, kind, scope, message, mitigation, seed, on_codes)
 
 
 _CONNECTIVITY = (
@@ -282,6 +293,7 @@ ISSUE_TYPES: dict[str, IssueType] = {
             True,
             _CONNECTIVITY,
             scope="device",
+            on_codes="all",
         ),
         _t(
             "device_removed",
@@ -291,6 +303,7 @@ ISSUE_TYPES: dict[str, IssueType] = {
             False,
             "The lock is gone from its account; its codes can no longer be managed.",
             scope="device",
+            on_codes="all",
         ),
         _t(
             "device_disconnected",
@@ -300,6 +313,7 @@ ISSUE_TYPES: dict[str, IssueType] = {
             True,
             _CONNECTIVITY,
             scope="device",
+            on_codes="all",
         ),
         _t(
             "hub_disconnected",
@@ -309,6 +323,7 @@ ISSUE_TYPES: dict[str, IssueType] = {
             True,
             _CONNECTIVITY,
             scope="device",
+            on_codes="all",
         ),
         _t(
             "account_disconnected",
@@ -318,6 +333,7 @@ ISSUE_TYPES: dict[str, IssueType] = {
             False,
             "Reconnect the account.",
             scope="connected_account",
+            on_codes="all",
         ),
         _t(
             "empty_backup_access_code_pool",
@@ -327,6 +343,7 @@ ISSUE_TYPES: dict[str, IssueType] = {
             True,
             "pinwarden refills the pool when slots allow; free slots on the lock if it cannot.",
             scope="device",
+            on_codes="pool",
         ),
         _t(
             "partial_backup_access_code_pool",

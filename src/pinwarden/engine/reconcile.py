@@ -85,7 +85,9 @@ class Snapshot:
 
 def backoff(policy: Policy, attempts: int, key: str) -> timedelta:
     """Exponential backoff with a ceiling and +-20 % jitter that is deterministic per key."""
-    base = policy.retry_base.total_seconds() * (2 ** max(attempts - 1, 0))
+    # The exponent stops growing long before the ceiling (2**30 base periods): past it the
+    # float would overflow after a thousand attempts, and the ceiling applies anyway.
+    base = policy.retry_base.total_seconds() * (2 ** min(max(attempts - 1, 0), 30))
     capped = min(base, policy.retry_max.total_seconds())
     spread = int(hashlib.sha256(f"{key}:{attempts}".encode()).hexdigest()[:4], 16) / 0xFFFF
     return timedelta(seconds=capped * (0.8 + 0.4 * spread))

@@ -204,15 +204,16 @@ def is_format_issue(issue: Issue) -> bool:
 
 def blocking(found: Iterable[Issue]) -> bool:
     """Issues that make a write pointless until the code or the lock changes."""
-    return any(
-        i.code in _BLOCKING or is_format_issue(i) or i.extra.get("third_party_manager_detected")
-        for i in found
-    )
+    return any(i.code in _BLOCKING or is_format_issue(i) for i in found)
 
 
 def needs_new_pin(c: CodeState, found: Iterable[Issue]) -> bool:
+    """A PIN pinwarden generated gets a new one when it breaks the lock's PIN rules or another
+    code has it; a name the lock refuses never costs the PIN."""
     return c.code_generated and any(
-        is_format_issue(i) or i.code == "duplicate_code_on_device" for i in found
+        (is_format_issue(i) and i.extra.get("pin_rule", True))
+        or i.code == "duplicate_code_on_device"
+        for i in found
     )
 
 

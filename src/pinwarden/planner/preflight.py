@@ -22,16 +22,18 @@ def preflight(
 ) -> list[Issue]:
     found: list[Issue] = []
     caps = device.capabilities
-    rules = code_violations(c.code, caps) if c.code is not None else []
-    rules += name_violations(c.name, caps) if c.name is not None else []
-    if rules:
+    pin_rules = code_violations(c.code, caps) if c.code is not None else []
+    name_rules = name_violations(c.name, caps) if c.name is not None else []
+    if pin_rules or name_rules:
         code = brand_code(device, "bad_format", "failed_to_set_on_device")
         found.append(
             make(
                 code,
                 now,
-                "The lock would refuse this code: " + "; ".join(rules) + ".",
+                "The lock would refuse this code: " + "; ".join(pin_rules + name_rules) + ".",
                 format_rule=True,
+                # Only a PIN that breaks the lock's rules is worth a new PIN (a name is not).
+                pin_rule=bool(pin_rules),
             )
         )
     duplicate = _duplicate(c, near)
@@ -43,7 +45,9 @@ def preflight(
     gave_up = device.brand_errors.get("repeated_set_failures")
     if device.third_party_detected and gave_up:
         # Predicted, not waited for: with another app fighting over the lock's codes every
-        # write fails, so say so now instead of after the retries (and never loop on them).
+        # write fails, so say so now instead of after the retries. Writes still go (up to the
+        # policy's attempts; then POST /access_codes/retry), so the moment the app is disabled
+        # a write lands and this clears: a name on the lock is only a hint.
         found.append(
             make(
                 gave_up,

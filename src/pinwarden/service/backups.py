@@ -9,7 +9,7 @@ from uuid import uuid4
 from sqlalchemy import Connection, Row, select, update
 
 from pinwarden.domain.codes import generate_code
-from pinwarden.domain.model import CodeStatus
+from pinwarden.domain.model import Capabilities, CodeStatus
 from pinwarden.service import events, wire
 from pinwarden.service.access_codes import get_code_row, render
 from pinwarden.service.deps import Deps
@@ -31,6 +31,15 @@ def unpulled_backups(conn: Connection, device_id: str) -> list[Row[Any]]:
         )
         .order_by(access_codes.c.seq)
     ).all()
+
+
+def backup_name(caps: Capabilities, backup_id: str) -> str:
+    """A backup code's name as the lock will take it (Kwikset: 2 to 14 characters): a name
+    the lock refuses would keep the code off the lock for good."""
+    name = f"Backup {backup_id[:8]} (pinwarden)"
+    if caps.name_max_length is not None and len(name) > caps.name_max_length:
+        name = f"Backup {backup_id[:8]}"[: caps.name_max_length].rstrip()
+    return name
 
 
 def refill_pool(deps: Deps, conn: Connection, device: Row[Any], now: datetime) -> int:
@@ -56,7 +65,7 @@ def refill_pool(deps: Deps, conn: Connection, device: Row[Any], now: datetime) -
                 device_id=device.device_id,
                 is_managed=True,
                 is_backup=True,
-                name=f"Backup {backup_id[:8]} (pinwarden)",
+                name=backup_name(caps, backup_id),
                 code=code,
                 code_generated=True,
                 status=CodeStatus.UNSET.value,

@@ -68,6 +68,18 @@ def issue_from_wire(body: dict[str, Any]) -> Issue:
     )
 
 
+def errors_shown_on_code(
+    device_errors: list[dict[str, Any]], uses_backup_pool: bool
+) -> list[dict[str, Any]]:
+    """The lock's errors that its codes carry too (the lock cannot be reached; the backup pool
+    for codes that use it), never the others (a paused lock is the lock's own issue)."""
+    return [
+        e
+        for e in device_errors
+        if issue_type(e.get("error_code") or e["warning_code"]).shown_on(uses_backup_pool)
+    ]
+
+
 def access_code(
     row: Row[Any], device_errors: list[dict[str, Any]] | None = None, backup_available: bool = False
 ) -> dict[str, Any]:
@@ -108,7 +120,10 @@ def _code_common(row: Row[Any], device_errors: list[dict[str, Any]] | None) -> d
         "created_at": iso(row.created_at),
         "starts_at": iso(starts_at),
         "ends_at": iso(ends_at),
-        "errors": [*row.errors, *(device_errors or ())],
+        "errors": [
+            *row.errors,
+            *errors_shown_on_code(device_errors or [], bool(row.use_backup_access_code_pool)),
+        ],
         "warnings": list(row.warnings),
     }
 

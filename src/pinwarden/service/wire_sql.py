@@ -13,6 +13,7 @@ import orjson
 from sqlalchemy import Connection, Row, String, and_, case, func, select, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 
+from pinwarden.service.wire import errors_shown_on_code
 from pinwarden.store.schema import access_codes, devices
 
 _c = access_codes.c
@@ -67,7 +68,11 @@ WIRE_JSON = type_coerce(
     String,
 ).label("wire")  # fmt: skip
 
-COLUMNS = (WIRE_JSON, _c.device_id.label("wire_device_id"))
+COLUMNS = (
+    WIRE_JSON,
+    _c.device_id.label("wire_device_id"),
+    _c.use_backup_access_code_pool.label("wire_uses_pool"),
+)
 
 
 def render(conn: Connection, rows: list[Row[Any]]) -> list[Any]:
@@ -82,8 +87,8 @@ def render(conn: Connection, rows: list[Row[Any]]) -> list[Any]:
     }
     out: list[Any] = []
     for r in rows:
-        extra = troubled.get(r.wire_device_id)
-        if extra is None:
+        extra = errors_shown_on_code(troubled.get(r.wire_device_id, []), bool(r.wire_uses_pool))
+        if not extra:
             out.append(orjson.Fragment(r.wire))
         else:
             body = orjson.loads(r.wire)
