@@ -10,13 +10,14 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
 from pinwarden.engine.clock import Clock
+from pinwarden.providers import zigbee2mqtt
 from pinwarden.providers.base import Account, AccountConfig
 
 # Opens an account of one type (the adapter connects in `Account.open`, not here).
 OpenAccount = Callable[[AccountConfig, Clock], Account]
 
 # Filled in as adapters are added: `sandbox`, `zwave_js`, `zigbee2mqtt`.
-_KINDS: dict[str, OpenAccount] = {}
+_KINDS: dict[str, OpenAccount] = {"zigbee2mqtt": zigbee2mqtt.open_account}
 
 KINDS: Mapping[str, OpenAccount] = MappingProxyType(_KINDS)
 
