@@ -124,8 +124,21 @@ class Zigbee2MQTTEmulator:
             await client.subscribe(self.control_topic)
             await self._announce()
             self.connected.set()
-            async for message in client.messages:
-                await self._on_message(str(message.topic), bytes(message.payload or b""))
+            # Messages are handled one at a time, apart from the receiving loop, so that a
+            # command waiting on a lock that does not answer never hides a lost broker.
+            inbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+            worker = asyncio.create_task(self._work(inbox))
+            try:
+                async for message in client.messages:
+                    inbox.put_nowait((str(message.topic), bytes(message.payload or b"")))
+            finally:
+                worker.cancel()
+
+    async def _work(self, inbox: asyncio.Queue[tuple[str, bytes]]) -> None:
+        while True:
+            topic, raw = await inbox.get()
+            with contextlib.suppress(aiomqtt.MqttError):
+                await self._on_message(topic, raw)
 
     async def _announce(self) -> None:
         """What Zigbee2MQTT publishes on (re)connecting."""
