@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 
 from pinwarden.emulators.zigbee2mqtt.bridge import CONTROL_COMMANDS, Zigbee2MQTTEmulator
 from pinwarden.emulators.zigbee2mqtt.models import MODELS
@@ -35,6 +36,8 @@ def build(args: argparse.Namespace) -> Zigbee2MQTTEmulator:
 
 async def serve(args: argparse.Namespace) -> None:
     emulator = build(args)
+    stopping = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
     await emulator.start(timeout=args.connect_timeout)
     print(
         f"Zigbee2MQTT emulator on {args.broker}, base topic {emulator.base!r}: "
@@ -43,7 +46,7 @@ async def serve(args: argparse.Namespace) -> None:
         flush=True,
     )
     try:
-        await asyncio.Event().wait()
+        await stopping.wait()
     finally:
         await emulator.stop()
 
