@@ -16,7 +16,8 @@ import json
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -132,8 +133,15 @@ async def rig(
         await emulator.stop()
 
 
-def run(scenario: Awaitable[None]) -> None:
-    asyncio.run(asyncio.wait_for(scenario, 60))  # type: ignore[arg-type]
+def run(scenario: Coroutine[Any, Any, None]) -> None:
+    """Run one scenario on an event loop of its own, in a thread of its own: another test in
+    the same worker (Playwright's sync API) may have left a loop running in this one."""
+
+    async def bounded() -> None:
+        await asyncio.wait_for(scenario, 60)
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, bounded()).result()
 
 
 @dataclass
