@@ -31,6 +31,7 @@ import aiomqtt
 from pinwarden.emulators.zigbee2mqtt.lock import EmulatedLock, Publish, stringify
 from pinwarden.emulators.zigbee2mqtt.models import MODELS
 from pinwarden.emulators.zigbee2mqtt.topology import devices_payload, info_payload
+from pinwarden.providers.zigbee2mqtt.account import NO_DELAY
 from pinwarden.providers.zigbee2mqtt.config import parse_url
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,9 @@ class Zigbee2MQTTEmulator:
         will = aiomqtt.Will(
             f"{self.base}/bridge/state", stringify({"state": "offline"}), qos=1, retain=True
         )
-        async with aiomqtt.Client(self.host, self.port, will=will, timeout=5) as client:
+        async with aiomqtt.Client(
+            self.host, self.port, will=will, timeout=5, socket_options=NO_DELAY
+        ) as client:
             self._client = client
             await client.subscribe(f"{self.base}/+/set")
             await client.subscribe(f"{self.base}/+/get")

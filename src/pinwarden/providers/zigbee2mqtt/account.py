@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import socket
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 BRAND = "zigbee_lock"
+# Small request/answer messages: without it Nagle's algorithm holds each one ~40 ms.
+NO_DELAY = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
 _BACKOFF_FIRST, _BACKOFF_MAX = 0.5, 30.0
 
 
@@ -195,6 +198,7 @@ class Zigbee2MQTTAccount:
             tls_context=b.tls_context(),
             timeout=b.response_timeout,
             keepalive=30,
+            socket_options=NO_DELAY,
         ) as client:
             await client.subscribe(f"{self.base}/#", qos=1)
             async with self._changed:
