@@ -182,3 +182,25 @@ async def spy(base_topic: str, url_port: int = BROKER_PORT) -> AsyncIterator[Spy
 @pytest.fixture
 def fixtures_dir() -> Iterator[str]:
     yield os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "zigbee2mqtt")
+
+
+@dataclass
+class EmulatorKeypad:
+    """Someone at an emulated lock, in the shape of the generic adapter contract's `Keypad`
+    (tests/providers/contract.py on the Z-Wave branch), so a `LockContract` subclass can use
+    this lock: `ContractTarget(account, lock, EmulatorKeypad(emulator, "front_door"), events)`."""
+
+    emulator: Zigbee2MQTTEmulator
+    name: str
+
+    async def enter(self, code: str) -> None:
+        await self.emulator.keypad_enter(self.name, code)
+
+    async def program(self, slot: int, code: str) -> None:
+        await self.emulator.keypad_program(self.name, slot, code)
+
+    async def delete(self, slot: int) -> None:
+        await self.emulator.keypad_delete(self.name, slot)
+
+    async def slots(self) -> dict[int, str]:
+        return self.emulator.lock(self.name).physical_codes()

@@ -14,7 +14,15 @@ from typing import Any
 import aiomqtt
 
 from pinwarden.emulators.zigbee2mqtt import Zigbee2MQTTEmulator
-from tests.providers.zigbee2mqtt.support import BROKER, BROKER_HOST, BROKER_PORT, run, spy, until
+from tests.providers.zigbee2mqtt.support import (
+    BROKER,
+    BROKER_HOST,
+    BROKER_PORT,
+    EmulatorKeypad,
+    run,
+    spy,
+    until,
+)
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "zigbee2mqtt"
 
@@ -186,3 +194,20 @@ async def _clear_retained(base_topic: str, messages: list[tuple[str, Any]]) -> N
     async with aiomqtt.Client(BROKER_HOST, BROKER_PORT) as client:
         for topic in {t for t, _ in messages if t.startswith(base_topic + "/")}:
             await client.publish(topic, b"", retain=True)
+
+
+def test_the_keypad_of_the_contract_acts_on_the_emulated_lock(base_topic: str) -> None:
+    async def scenario() -> None:
+        emulator = await started(base_topic)
+        try:
+            keypad = EmulatorKeypad(emulator, "front_door")
+            await keypad.program(3, "4821")
+            await keypad.program(4, "5555")
+            await keypad.delete(4)
+            await keypad.enter("4821")
+            assert await keypad.slots() == {3: "4821"}
+            assert not emulator.lock("front_door").locked
+        finally:
+            await emulator.stop()
+
+    run(scenario())
