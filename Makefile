@@ -9,7 +9,12 @@ DATA_DIR ?= .pinwarden
 # `make bench BENCH_ARGS="--codes 1000 --seconds 5"`
 BENCH_ARGS ?=
 
-.PHONY: demo test install lint bench
+# `make zigbee-emulator BROKER=mqtt://127.0.0.1:1883 BASE_TOPIC=zigbee2mqtt LOCKS=3`
+BROKER ?= mqtt://127.0.0.1:1883
+BASE_TOPIC ?= zigbee2mqtt
+LOCKS ?= 3
+
+.PHONY: demo test install lint bench zigbee-emulator
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +34,10 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest -q -n 2 --dist loadgroup
+
+# A Zigbee2MQTT stand-in with keypad locks on the broker (README: Real locks).
+zigbee-emulator: $(STAMP)
+	$(BIN)/python -m pinwarden.emulators.zigbee2mqtt --broker $(BROKER) --base-topic $(BASE_TOPIC) --locks $(LOCKS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/api.py $(BENCH_ARGS)

@@ -13,6 +13,13 @@ documented choice:
 - salto: the lock system generates the PIN (6 digits), 100 slots, site subscription user limit.
 - smartthings: no native schedules (codes set just in time), 30 slots of which 3 are its own.
 - igloohome: 6-digit PINs, 100 slots, no backup pool.
+
+Real locks reached through a protocol adapter rather than simulated have profiles of their own
+(`PROTOCOL_BRANDS`): the sandbox, the demo and the simulation iterate `BRANDS` only.
+
+- zigbee_lock: a keypad lock behind Zigbee2MQTT. No native schedules (codes are set just in
+  time), 4-8 digit PINs (the ZCL Door Lock cluster's usual min/max PIN length), 2 s between
+  commands (lock_code_manager's pacing), slot count per model from `catalog/zigbee_models.py`.
 """
 
 from __future__ import annotations
@@ -191,14 +198,39 @@ _PROFILES = (
 
 BRANDS: Mapping[str, BrandProfile] = MappingProxyType({p.brand: p for p in _PROFILES})
 
+_PROTOCOL_PROFILES = (
+    BrandProfile(
+        brand="zigbee_lock",
+        device_type="zigbee_lock",
+        manufacturer_display_name="Zigbee",
+        model_display_name="Keypad Lock (Zigbee2MQTT)",
+        capabilities=Capabilities(
+            brand="zigbee_lock",
+            # Overridden per lock from its model's pinCodeCount (catalog/zigbee_models.py).
+            slot_count=29,
+            native_scheduling=False,
+            supported_code_lengths=(4, 5, 6, 7, 8),
+            # Zigbee2MQTT sends no acknowledgement: a write is confirmed by reading it back,
+            # and a sleepy lock may take a while to answer.
+            confirm_grace_seconds=120,
+            min_command_interval_seconds=2.0,
+        ),
+        errors=BrandErrorCodes(),
+    ),
+)
+
+PROTOCOL_BRANDS: Mapping[str, BrandProfile] = MappingProxyType(
+    {p.brand: p for p in _PROTOCOL_PROFILES}
+)
+
 
 def brand_profile(brand: str) -> BrandProfile:
     """The profile for `brand`; raises ValueError naming the known brands."""
-    try:
-        return BRANDS[brand]
-    except KeyError:
-        known = ", ".join(BRANDS)
-        raise ValueError(f"unknown lock brand {brand!r}; known brands: {known}") from None
+    profile = BRANDS.get(brand) or PROTOCOL_BRANDS.get(brand)
+    if profile is None:
+        known = ", ".join([*BRANDS, *PROTOCOL_BRANDS])
+        raise ValueError(f"unknown lock brand {brand!r}; known brands: {known}")
+    return profile
 
 
 def capabilities_to_seam_properties(profile: BrandProfile, caps: Capabilities) -> dict[str, Any]:

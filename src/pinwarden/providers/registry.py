@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from pinwarden.engine.clock import Clock
+from pinwarden.providers import zigbee2mqtt
 from pinwarden.providers.base import Account, AccountConfig
 from pinwarden.providers.sandbox.account import SandboxAccount
 from pinwarden.store.store import Store
@@ -30,6 +31,7 @@ OpenAccount = Callable[[AccountConfig, AccountContext], Account]
 
 _KINDS: dict[str, OpenAccount] = {
     "sandbox": lambda config, context: SandboxAccount(config, context.store),
+    "zigbee2mqtt": lambda config, context: zigbee2mqtt.open_account(config, context.clock),
 }
 
 KINDS: Mapping[str, OpenAccount] = MappingProxyType(_KINDS)
