@@ -23,16 +23,24 @@ class AccountContext:
     """What an adapter may use besides its account's own settings."""
 
     clock: Clock
-    store: Store  # the sandbox keeps its simulated locks there; real adapters ignore it
+    # The sandbox keeps its simulated locks in the store; real adapters need none.
+    store: Store | None = None
 
 
 # Opens an account of one kind (the adapter connects in `Account.open`, not here).
 OpenAccount = Callable[[AccountConfig, AccountContext], Account]
 
 _KINDS: dict[str, OpenAccount] = {
-    "sandbox": lambda config, context: SandboxAccount(config, context.store),
+    "sandbox": lambda config, context: SandboxAccount(config, _store(context)),
     "zigbee2mqtt": lambda config, context: zigbee2mqtt.open_account(config, context.clock),
 }
+
+
+def _store(context: AccountContext) -> Store:
+    if context.store is None:
+        raise ValueError("sandbox accounts need the store their locks are kept in")
+    return context.store
+
 
 KINDS: Mapping[str, OpenAccount] = MappingProxyType(_KINDS)
 

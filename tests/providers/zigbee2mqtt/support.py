@@ -28,7 +28,7 @@ import pytest
 from pinwarden.emulators.zigbee2mqtt import Zigbee2MQTTEmulator
 from pinwarden.engine.clock import SystemClock
 from pinwarden.providers.base import AccountConfig, LockEvent, LockEventKind
-from pinwarden.providers.registry import open_account
+from pinwarden.providers.registry import AccountContext, open_account
 from pinwarden.providers.zigbee2mqtt import Zigbee2MQTTAccount, Zigbee2MQTTLock
 
 BROKER_HOST, BROKER_PORT = "127.0.0.1", int(os.environ.get("PINWARDEN_TEST_MQTT_PORT", "1883"))
@@ -122,7 +122,9 @@ async def rig(
         options = {"no_answer_delay": 0.2, **(lock_options or {}).get(name, {})}
         emulator.add(model, name, **options)
     await emulator.start()
-    account = open_account(account_config(url, base_topic, **settings), SystemClock())
+    account = open_account(
+        account_config(url, base_topic, **settings), AccountContext(SystemClock())
+    )
     assert isinstance(account, Zigbee2MQTTAccount)
     world = Rig(emulator, account)
     await account.open(lambda _account, event: world.events.append(event))

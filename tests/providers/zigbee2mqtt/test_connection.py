@@ -18,7 +18,7 @@ import pytest
 
 from pinwarden.engine.clock import SystemClock
 from pinwarden.providers.base import AccountUnavailable, Outcome, SetSlot
-from pinwarden.providers.registry import open_account
+from pinwarden.providers.registry import AccountContext, open_account
 from tests.providers.zigbee2mqtt.support import NOW, account_config, broker_answers, rig, run, until
 
 
@@ -72,7 +72,9 @@ def private_broker(tmp_path: Path, broker: str) -> Iterator[PrivateBroker]:
 def test_a_broker_that_is_down_makes_the_account_unavailable(base_topic: str) -> None:
     async def scenario() -> None:
         url = f"mqtt://127.0.0.1:{free_port()}"
-        account = open_account(account_config(url, base_topic, response_timeout=1.0), SystemClock())
+        account = open_account(
+            account_config(url, base_topic, response_timeout=1.0), AccountContext(SystemClock())
+        )
         await account.open(None)
         try:
             assert not account.connected
