@@ -259,3 +259,67 @@ def test_a_job_whose_worker_died_is_run_again(
         lambda: codes.get(deps, workspace, {"access_code_id": access_code_id})["status"] == "set",
         "the stalled job run again",
     )
+
+
+def test_a_stalled_job_beside_a_waiting_one_for_the_same_lock_ends_quietly(
+    pg: Store, start_worker: Callable[[], subprocess.Popen[bytes]]
+) -> None:
+    """A request's job (queueing lock: its lock) stalls with its worker while a second request
+    for the same lock waits: running the stalled one again would break the queueing lock's
+    uniqueness. The waiting job covers it; no error, and the code lands."""
+    deps = Deps(store=pg, clock=SystemClock(), rng=random.Random(8))
+    workspace = auth.create_workspace(deps, "Stalled twice")
+    lock = seed_sandbox_devices(deps, workspace)["yale"]
+    with pg.begin() as conn:
+        conn.execute(update(devices).values(next_wake_at=None))
+    made = codes.create(deps, workspace, {"device_id": lock, "name": "Guest"})
+    access_code_id = made["access_code"]["access_code_id"]
+    app = make_app(pg.url).open()
+    try:
+        with pg.engine.connect() as holder:
+            holder.execute(
+                text("SELECT pg_advisory_lock(hashtextextended(:key, 0))"),
+                {"key": f"pinwarden.device:{lock}"},
+            )
+            holder.commit()
+            requested = app.configure_task(RECONCILE, queue=QUEUE, queueing_lock=lock)
+            requested.defer(device_ids=[lock])
+            doomed = start_worker()
+
+            def running() -> bool:
+                with pg.read() as conn:
+                    return bool(
+                        conn.execute(
+                            text(
+                                "SELECT count(*) FROM procrastinate_jobs "
+                                "WHERE task_name = :task AND status = 'doing'"
+                            ),
+                            {"task": RECONCILE},
+                        ).scalar_one()
+                    )
+
+            _eventually(running, "the job started")
+            doomed.kill()
+            doomed.wait()
+            # A second request, still waiting when the stalled one is found (scheduled a little
+            # later, as a retry would be).
+            app.configure_task(
+                RECONCILE, queue=QUEUE, queueing_lock=lock, schedule_in={"seconds": 40}
+            ).defer(device_ids=[lock])
+            holder.execute(text("SELECT pg_advisory_unlock_all()"))
+            holder.commit()
+    finally:
+        app.close()
+    start_worker()
+    _eventually(
+        lambda: codes.get(deps, workspace, {"access_code_id": access_code_id})["status"] == "set",
+        "the waiting job ran",
+    )
+
+    def stalled_gone() -> bool:
+        with pg.read() as conn:
+            return not conn.execute(
+                text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'doing'")
+            ).scalar_one()
+
+    _eventually(stalled_gone, "the stalled job ended")

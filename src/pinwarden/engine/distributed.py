@@ -31,7 +31,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import procrastinate
-from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
+from procrastinate.jobs import Status
 from sqlalchemy import text, update
 from sqlalchemy.engine import make_url
 
@@ -192,7 +193,12 @@ def worker_app(store: Store, run_batch: Any, clock: Clock) -> procrastinate.App:
         )
         for job in stalled:
             log.warning("job %s stalled with its worker; running it again", job.id)
-            await app.job_manager.retry_job(job)
+            try:
+                await app.job_manager.retry_job(job)
+            except UniqueViolation:
+                # A job for the same lock is already waiting (its queueing lock): that one
+                # covers this one's work, so this one ends here instead of waiting beside it.
+                await app.job_manager.finish_job(job, status=Status.FAILED, delete_job=True)
 
     return app
 

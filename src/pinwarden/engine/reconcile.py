@@ -49,7 +49,7 @@ from pinwarden.providers.base import (
 )
 from pinwarden.service import backups
 from pinwarden.service.deps import Deps
-from pinwarden.service.devices import capabilities
+from pinwarden.service.devices import capabilities, lock_devices
 from pinwarden.service.wire import issue_from_wire
 from pinwarden.store.schema import (
     UTCDateTime,
@@ -325,7 +325,23 @@ class Engine:
                 answered.append(snap)
         if not (lost or answered):
             return observations
-        with self.deps.store.begin() as conn, Writes(conn) as w:
+        with self.deps.store.begin() as conn:
+            lock_devices(
+                conn,
+                [snap.device.device_id for snap, _ in lost]
+                + [s.device.device_id for s in answered],
+            )
+            self._record_reachability(conn, lost, answered, now)
+        return observations
+
+    def _record_reachability(
+        self,
+        conn: Connection,
+        lost: list[tuple[Snapshot, str]],
+        answered: list[Snapshot],
+        now: datetime,
+    ) -> None:
+        with Writes(conn) as w:
             for snap, message in lost:
                 records.device_unreachable(
                     w,
@@ -336,7 +352,6 @@ class Engine:
                 )
             for snap in answered:
                 records.device_reachable(w, snap.device, now)
-        return observations
 
     # -- acting ------------------------------------------------------------------------------
 
@@ -417,6 +432,7 @@ class Engine:
     ) -> None:
         acks: list[dict[str, Any]] = []
         with self.deps.store.begin() as conn:
+            lock_devices(conn, sent)
             with Writes(conn) as w:
                 for device_id, done in sent.items():
                     for op, outcome, when in done:

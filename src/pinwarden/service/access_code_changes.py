@@ -23,7 +23,7 @@ from pinwarden.service.access_codes import (
     window_from,
 )
 from pinwarden.service.deps import Deps
-from pinwarden.service.devices import capabilities, defer_wake, get_device_row
+from pinwarden.service.devices import capabilities, defer_wake, get_device_row, lock_devices
 from pinwarden.service.errors import ServiceError, invalid
 from pinwarden.store.schema import access_codes
 
@@ -147,7 +147,9 @@ def apply_update(
 def update_code(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
     now = deps.clock.now()
     with deps.store.begin() as conn:
-        row = get_code_row(conn, workspace_id, p["access_code_id"], device_id=p.get("device_id"))
+        row = get_code_row(
+            conn, workspace_id, p["access_code_id"], device_id=p.get("device_id"), lock=True
+        )
         apply_update(deps, conn, row, p, now)
         fresh = conn.execute(select(access_codes).where(access_codes.c.seq == row.seq)).one()
         attempt = action_attempts.record(
@@ -168,15 +170,15 @@ def update_multiple(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[st
     now = deps.clock.now()
     changes = {k: p[k] for k in ("name", "starts_at", "ends_at") if k in p}
     device_ids: set[str] = set()
+    linked = select(access_codes).where(
+        access_codes.c.workspace_id == workspace_id,
+        access_codes.c.common_code_key == p["common_code_key"],
+        access_codes.c.is_managed.is_(True),
+        access_codes.c.delete_requested_at.is_(None),
+    )
     with deps.store.begin() as conn:
-        rows = conn.execute(
-            select(access_codes).where(
-                access_codes.c.workspace_id == workspace_id,
-                access_codes.c.common_code_key == p["common_code_key"],
-                access_codes.c.is_managed.is_(True),
-                access_codes.c.delete_requested_at.is_(None),
-            )
-        ).all()
+        lock_devices(conn, [r.device_id for r in conn.execute(linked)])
+        rows = conn.execute(linked).all()
         for row in rows:
             if apply_update(deps, conn, row, changes, now):
                 device_ids.add(row.device_id)
@@ -210,7 +212,12 @@ def delete_code(
     now = deps.clock.now()
     with deps.store.begin() as conn:
         row = get_code_row(
-            conn, workspace_id, p["access_code_id"], managed=managed, device_id=p.get("device_id")
+            conn,
+            workspace_id,
+            p["access_code_id"],
+            managed=managed,
+            device_id=p.get("device_id"),
+            lock=True,
         )
         if row.delete_requested_at is None:
             request_delete(conn, row, now)
@@ -297,6 +304,7 @@ def create_multiple(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[st
         raise invalid("device_ids", "give at least one device")
     created: list[str] = []
     with deps.store.begin() as conn:
+        lock_devices(conn, p["device_ids"])
         devices_rows = [
             get_device_row(conn, workspace_id, d) for d in dict.fromkeys(p["device_ids"])
         ]

@@ -13,10 +13,11 @@ from pinwarden.domain.model import Capabilities, CodeStatus, Window
 from pinwarden.planner.types import Policy
 from pinwarden.service import action_attempts, events, wire, wire_sql
 from pinwarden.service.deps import Deps
-from pinwarden.service.devices import capabilities, defer_wake, get_device_row
+from pinwarden.service.devices import capabilities, defer_wake, get_device_row, lock_devices
 from pinwarden.service.errors import InvalidInput, ServiceError, invalid, not_found
 from pinwarden.service.pagination import Page, asks_for_foreign, empty_page, paginate
 from pinwarden.store.schema import access_codes, devices
+from pinwarden.store.text import holds_text
 from pinwarden.store.writes import Writes
 
 _CREATE_FLAGS = {
@@ -189,15 +190,19 @@ def get_code_row(
     *,
     managed: bool = True,
     device_id: str | None = None,
+    lock: bool = False,
 ) -> Row[Any]:
-    """The code, 404 unless it is in the workspace (and on `device_id`, when one is given)."""
-    row = conn.execute(
-        select(access_codes).where(
-            access_codes.c.access_code_id == access_code_id,
-            access_codes.c.workspace_id == workspace_id,
-            access_codes.c.is_managed.is_(managed),
-        )
-    ).first()
+    """The code, 404 unless it is in the workspace (and on `device_id`, when one is given).
+    `lock`: its lock's row is held first (`lock_devices`), and the code read after that."""
+    query = select(access_codes).where(
+        access_codes.c.access_code_id == access_code_id,
+        access_codes.c.workspace_id == workspace_id,
+        access_codes.c.is_managed.is_(managed),
+    )
+    row = conn.execute(query).first()
+    if row is not None and lock and conn.dialect.name == "postgresql":
+        lock_devices(conn, [row.device_id])
+        row = conn.execute(query).first()
     if row is None or (device_id is not None and row.device_id != device_id):
         data = {"access_code_id": access_code_id}
         if device_id is not None:
@@ -245,7 +250,7 @@ def create(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
     now = deps.clock.now()
     window = window_from(p, now)
     with deps.store.begin() as conn:
-        device = get_device_row(conn, workspace_id, p["device_id"])
+        device = get_device_row(conn, workspace_id, p["device_id"], lock=True)
         code, generated = choose_code(deps, conn, device, capabilities(device), p)
         access_code_id = insert_code(
             deps, conn, device, p, now, code=code, generated=generated, window=window
@@ -331,9 +336,9 @@ def list_codes(
         term = p["search"]
         conds.append(
             or_(
-                access_codes.c.name.icontains(term, autoescape=True),
-                access_codes.c.code.contains(term, autoescape=True),
-                access_codes.c.access_code_id.contains(term, autoescape=True),
+                holds_text(access_codes.c.name, term),
+                holds_text(access_codes.c.code, term, any_case=False),
+                holds_text(access_codes.c.access_code_id, term, any_case=False),
             )
         )
     default = 55_000 if managed else 300_000

@@ -81,7 +81,7 @@ def refill_pool(deps: Deps, conn: Connection, device: Row[Any], now: datetime) -
 def pull(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
     now = deps.clock.now()
     with deps.store.begin() as conn:
-        original = get_code_row(conn, workspace_id, p["access_code_id"])
+        original = get_code_row(conn, workspace_id, p["access_code_id"], lock=True)
         backup = pull_for(conn, original, now)
         body = render(conn, [backup])[0]
         defer_wake(conn, original.device_id, now)

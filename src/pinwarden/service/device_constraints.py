@@ -33,7 +33,7 @@ def report(deps: Deps, workspace_id: str, p: dict[str, Any]) -> None:
             "supported_code_lengths", "give supported_code_lengths or min/max_code_length"
         )
     with deps.store.begin() as conn:
-        device = get_device_row(conn, workspace_id, p["device_id"])
+        device = get_device_row(conn, workspace_id, p["device_id"], lock=True)
         overrides = {**device.overrides, "supported_code_lengths": chosen}
         conn.execute(
             update(devices)

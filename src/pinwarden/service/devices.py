@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -27,21 +28,45 @@ from pinwarden.service.deps import Deps
 from pinwarden.service.errors import invalid, not_found
 from pinwarden.service.pagination import Page, asks_for_foreign, each, empty_page, paginate
 from pinwarden.store.schema import connected_accounts, devices
+from pinwarden.store.text import holds_text
 
 _OVERRIDABLE = {f.name for f in dataclasses.fields(Capabilities)}
 
 
-def get_device_row(conn: Connection, workspace_id: str, device_id: str) -> Row[Any]:
-    row = conn.execute(
-        select(devices).where(
-            devices.c.device_id == device_id,
-            devices.c.workspace_id == workspace_id,
-            devices.c.removed_at.is_(None),
-        )
-    ).first()
+def get_device_row(
+    conn: Connection, workspace_id: str, device_id: str, *, lock: bool = False
+) -> Row[Any]:
+    """The device, 404 unless it is in the workspace. `lock`: hold its row until the
+    transaction ends (see `lock_devices`)."""
+    query = select(devices).where(
+        devices.c.device_id == device_id,
+        devices.c.workspace_id == workspace_id,
+        devices.c.removed_at.is_(None),
+    )
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = conn.execute(query).first()
     if row is None:
         raise not_found("device", device_id=device_id)
     return row
+
+
+def lock_devices(conn: Connection, device_ids: Iterable[str]) -> None:
+    """Hold these devices' rows until the transaction ends, in one order (their ids).
+
+    Every transaction that changes a lock's codes takes its lock's row first, the engine's
+    too: two transactions then never hold rows the other waits for (on PostgreSQL; SQLite's
+    writers hold the whole database from BEGIN IMMEDIATE)."""
+    if conn.dialect.name != "postgresql":
+        return
+    ids = sorted(set(device_ids))
+    if ids:
+        conn.execute(
+            select(devices.c.device_id)
+            .where(devices.c.device_id.in_(ids))
+            .order_by(devices.c.device_id)
+            .with_for_update()
+        ).all()
 
 
 def defer_wake(conn: Connection, device_id: str, at: datetime) -> None:
@@ -185,10 +210,7 @@ def list_devices(deps: Deps, workspace_id: str, p: dict[str, Any]) -> Page:
         conds.append(devices.c.brand == p["manufacturer"])
     if "search" in p:
         term = p["search"]
-        conds.append(
-            devices.c.name.icontains(term, autoescape=True)
-            | devices.c.nickname.icontains(term, autoescape=True)
-        )
+        conds.append(holds_text(devices.c.name, term) | holds_text(devices.c.nickname, term))
     if "created_before" in p:
         conds.append(devices.c.created_at < p["created_before"])
     return paginate(deps, devices, and_(*conds), p, each(device_to_wire), default_limit=500)
@@ -268,7 +290,7 @@ def list_connected_accounts(deps: Deps, workspace_id: str, p: dict[str, Any]) ->
         return empty_page()
     conds = [connected_accounts.c.workspace_id == workspace_id]
     if "search" in p:
-        conds.append(connected_accounts.c.display_name.icontains(p["search"], autoescape=True))
+        conds.append(holds_text(connected_accounts.c.display_name, p["search"]))
     if p.get("custom_metadata_has"):
         with deps.store.read() as conn:
             rows = conn.execute(

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Row, func, select, update
 from pinwarden.providers.base import LockEvent, LockEventKind
 from pinwarden.service import events
 from pinwarden.service.deps import Deps
-from pinwarden.service.devices import defer_wake
+from pinwarden.service.devices import defer_wake, lock_devices
 from pinwarden.store.schema import access_codes, devices, slot_writes
 
 
@@ -24,15 +24,15 @@ def receive(deps: Deps, account_id: str, event: LockEvent) -> None:
     """An account's event sink: record what a lock of `account_id` reported."""
     now = deps.clock.now()
     with deps.store.begin() as conn:
-        device = conn.execute(
-            select(devices).where(
-                devices.c.connected_account_id == account_id,
-                func.coalesce(devices.c.lock_ref, devices.c.device_id) == event.lock_ref,
-                devices.c.removed_at.is_(None),
-            )
-        ).first()
+        query = select(devices).where(
+            devices.c.connected_account_id == account_id,
+            func.coalesce(devices.c.lock_ref, devices.c.device_id) == event.lock_ref,
+            devices.c.removed_at.is_(None),
+        )
+        device = conn.execute(query).first()
         if device is None:
             return
+        lock_devices(conn, [device.device_id])
         record(conn, device, event, now)
     deps.runner.request_reconcile(device.device_id)
 

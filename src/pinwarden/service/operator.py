@@ -18,7 +18,7 @@ from pinwarden.store.schema import access_codes, devices, slot_writes
 def retry(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
     """Forget backoff and the breaker for this code and its lock, and try again at once."""
     with deps.store.begin() as conn:
-        row = get_code_row(conn, workspace_id, p["access_code_id"])
+        row = get_code_row(conn, workspace_id, p["access_code_id"], lock=True)
         conn.execute(
             update(access_codes)
             .where(access_codes.c.seq == row.seq)
@@ -55,7 +55,7 @@ def force_forget(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, 
     """
     now = deps.clock.now()
     with deps.store.begin() as conn:
-        row = get_code_row(conn, workspace_id, p["access_code_id"])
+        row = get_code_row(conn, workspace_id, p["access_code_id"], lock=True)
         gone = row.delete_requested_at is not None or (
             row.ends_at is not None and row.ends_at <= now
         )

@@ -122,7 +122,7 @@ def peek_lock(conn: Connection, device: Row[Any]) -> SandboxLock:
 def _simulate(deps: Deps, workspace_id: str, device_id: str, change: Any) -> dict[str, Any]:
     now = deps.clock.now()
     with deps.store.begin() as conn:
-        device = get_device_row(conn, workspace_id, device_id)
+        device = get_device_row(conn, workspace_id, device_id, lock=True)
         with sandbox_lock(conn, device) as lock:
             result = change(conn, device, lock, now)
         defer_wake(conn, device.device_id, now)
@@ -246,7 +246,7 @@ def keypad_code_entry(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[
     lock reports it as a real one does (the slot that opened it)."""
     now = deps.clock.now()
     with deps.store.begin() as conn:
-        device = get_device_row(conn, workspace_id, p["device_id"])
+        device = get_device_row(conn, workspace_id, p["device_id"], lock=True)
         slot = peek_lock(conn, device).keypad_entry(now, p["code"])
         kind = LockEventKind.ACCESS_DENIED if slot is None else LockEventKind.UNLOCKED
         report = LockEvent(kind, device.device_id, now, slot=slot, method="keycode")

@@ -65,7 +65,7 @@ def list_unmanaged(deps: Deps, workspace_id: str, p: dict[str, Any]) -> Page:
 def convert_to_managed(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
     now = deps.clock.now()
     with deps.store.begin() as conn:
-        row = get_code_row(conn, workspace_id, p["access_code_id"], managed=False)
+        row = get_code_row(conn, workspace_id, p["access_code_id"], managed=False, lock=True)
         device = get_device_row(conn, workspace_id, row.device_id)
         if not capabilities(device).supports_unmanaged_conversion:
             # Refused up front, so nothing is written (not even a failed_to_convert event).
