@@ -1,50 +1,136 @@
-"""The `pinwarden` command."""
+"""The `pinwarden` command.
+
+Every wrong input ends in one line on stderr and a non-zero exit, never a traceback: `main`
+turns the errors an operator can cause (a bad argument, a service refusal, a database that is
+missing, unreachable or behind the code) into `pinwarden: <what is wrong>`.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.table import Table
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from pinwarden.engine.clock import SystemClock
 from pinwarden.engine.distributed import DistributedUnavailable, apply_schema, run_worker
 from pinwarden.server import Settings, build
-from pinwarden.service import auth
+from pinwarden.service import auth, devices, policy
 from pinwarden.service.deps import Deps
+from pinwarden.service.errors import ServiceError
+from pinwarden.service.pagination import every_item
 from pinwarden.service.sandbox import seed_sandbox_devices
 from pinwarden.store.db import UnmigratedDatabase
 from pinwarden.store.store import Store
 
-app = typer.Typer(
-    help="pinwarden: smart-lock access codes, on the lock in time.", no_args_is_help=True
+_DATABASE_HELP = (
+    "SQLite in --data-dir by default; set PINWARDEN_DATABASE_URL to use PostgreSQL, "
+    "e.g. postgresql://user@host:5432/pinwarden."
 )
-db_app = typer.Typer(help="Database schema.")
-workspace_app = typer.Typer(help="Workspaces.")
-key_app = typer.Typer(help="API keys.")
-device_app = typer.Typer(help="Locks.")
+app = typer.Typer(
+    help=f"pinwarden: smart-lock access codes, on the lock in time. {_DATABASE_HELP}",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+workspace_app = typer.Typer(help="Workspaces.", no_args_is_help=True)
+key_app = typer.Typer(help="API keys.", no_args_is_help=True)
+device_app = typer.Typer(help="Locks.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(key_app, name="api-key")
 app.add_typer(device_app, name="device")
 console = Console()
+errors = Console(stderr=True)
+
+
+class CliError(Exception):
+    """An operator's mistake or a refusal, said in one line; `code` is the exit status."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
 
 DataDir = Annotated[
     Path,
     typer.Option(
         "--data-dir",
         envvar="PINWARDEN_DATA_DIR",
-        help="Where the SQLite database and demo.json live.",
+        help=f"Where the SQLite database and demo.json live. {_DATABASE_HELP}",
     ),
 ]
+Settings_ = Annotated[
+    list[str] | None,
+    typer.Argument(help="key=value (durations in seconds or with s/m/h/d: horizon=9d)"),
+]
+Unset = Annotated[
+    list[str] | None,
+    typer.Option("--unset", help="Drop this override (repeatable), back to the inherited value."),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+# -- the database ------------------------------------------------------------------------------
+
+# Spellings of PostgreSQL URLs people copy from elsewhere, and the driver pinwarden ships.
+_POSTGRES_SCHEMES = ("postgres", "postgresql", "postgresql+psycopg", "postgresql+psycopg2")
 
 
-def _store(data_dir: Path) -> Store:
-    return Store(Settings(data_dir=data_dir).url())
+def database_url(raw: str | None) -> str | None:
+    """PINWARDEN_DATABASE_URL checked and normalised: `postgres://` and `postgresql://` use
+    the psycopg driver pinwarden installs; anything but PostgreSQL or SQLite is refused."""
+    if raw is None or not raw.strip():
+        return None
+    from sqlalchemy.engine import make_url
+
+    try:
+        url = make_url(raw.strip())
+    except ArgumentError:
+        raise CliError(
+            "PINWARDEN_DATABASE_URL is not a database URL; "
+            "write it like postgresql://user@host:5432/pinwarden"
+        ) from None
+    if url.drivername in _POSTGRES_SCHEMES:
+        url = url.set(drivername="postgresql+psycopg")
+    elif url.drivername not in ("sqlite", "sqlite+pysqlite"):
+        raise CliError(
+            f"PINWARDEN_DATABASE_URL: pinwarden runs on PostgreSQL or SQLite, not "
+            f"{url.drivername!r}; write postgresql://user@host:5432/pinwarden"
+        )
+    if url.drivername == "postgresql+psycopg" and not url.database:
+        raise CliError("PINWARDEN_DATABASE_URL names no database: add /<database> to its end")
+    return url.render_as_string(hide_password=False)
+
+
+def _settings(data_dir: Path, **kwargs: Any) -> Settings:
+    url = database_url(os.environ.get("PINWARDEN_DATABASE_URL"))
+    return Settings(data_dir=data_dir, database_url=url, **kwargs)
+
+
+def _store(data_dir: Path, **engine_kwargs: Any) -> Store:
+    return Store(_settings(data_dir).url(), **engine_kwargs)
+
+
+def _require(store: Store) -> None:
+    try:
+        store.require_migrated()
+    except UnmigratedDatabase as exc:
+        raise CliError(str(exc), 2) from None
+
+
+def _deps(data_dir: Path) -> Deps:
+    store = _store(data_dir)
+    _require(store)
+    return Deps(store=store, clock=SystemClock())
 
 
 @db_app.command("upgrade")
@@ -55,6 +141,32 @@ def db_upgrade(data_dir: DataDir = Path(".pinwarden")) -> None:
     if not store.is_sqlite and apply_schema(store):  # the distributed runtime's job queue
         console.print("created the job queue's tables (procrastinate)")
     console.print(f"[green]database is up to date[/green] ({store.url.split('@')[-1]})")
+
+
+# -- workspaces and keys -------------------------------------------------------------------------
+
+
+def _table(*columns: str) -> Table:
+    """A listing; `*_id` columns never wrap, so an id can be copied whole."""
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in columns:
+        if column.endswith("_id"):
+            table.add_column(column, no_wrap=True, min_width=36)
+        else:
+            table.add_column(column, overflow="fold")
+    return table
+
+
+def _print_listing(table: Table, rows: int, empty: str) -> None:
+    """Piped output is not cut to 80 columns: ids stay on one line."""
+    if not rows:
+        console.print(empty)
+        return
+    (console if console.is_terminal else Console(width=240)).print(table)
+
+
+def _time(moment: Any) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else ""
 
 
 @workspace_app.command("create")
@@ -72,58 +184,63 @@ def workspace_create(
     console.print_json(json.dumps({"workspace_id": workspace_id, "api_key": key.token}))
 
 
-def _parse_policy(settings: list[str]) -> dict[str, object]:
-    from pinwarden.planner.types import Policy
+@workspace_app.command("list")
+def workspace_list(data_dir: DataDir = Path(".pinwarden"), as_json: AsJson = False) -> None:
+    """Every workspace, with its number of locks and of live API keys."""
+    found = auth.list_workspaces(_deps(data_dir))
+    if as_json:
+        rows = [
+            {"workspace_id": w.workspace_id, "name": w.name, "devices": w.devices}
+            | {"active_api_keys": w.active_keys, "created_at": w.created_at.isoformat()}
+            for w in found
+        ]
+        print(json.dumps(rows))
+        return
+    table = _table("workspace_id", "name", "locks", "live keys", "created")
+    for w in found:
+        table.add_row(
+            w.workspace_id, w.name, str(w.devices), str(w.active_keys), _time(w.created_at)
+        )
+    _print_listing(table, len(found), "no workspaces yet: `pinwarden workspace create NAME`")
 
-    known = set(Policy.__dataclass_fields__)
-    values: dict[str, object] = {}
-    for item in settings:
-        key, sep, value = item.partition("=")
-        if not sep or key not in known:
-            raise typer.BadParameter(
-                f"{item!r}: use key=value with a key among {', '.join(sorted(known))} "
-                "(durations in seconds)"
-            )
-        values[key] = value
-    Policy.from_mapping(values)  # refuses values of the wrong kind before anything is stored
-    return values
+
+def _policy(
+    change: Callable[..., policy.PolicyView],
+    target: str,
+    settings: list[str] | None,
+    unset: list[str] | None,
+    data_dir: Path,
+    as_json: bool,
+) -> None:
+    """Check `key=value` settings, apply them and the unsets, and show the result."""
+    changes = policy.parse_assignments(settings or [])
+    _show_policy(change(_deps(data_dir), target, changes, unset or []), as_json)
 
 
-def _set_policy(data_dir: Path, table_name: str, key: str, value: str, settings: list[str]) -> None:
-    from sqlalchemy import select, update
-
-    from pinwarden.store import schema
-
-    table = getattr(schema, table_name)
-    deps = _deps(data_dir)
-    with deps.store.begin() as conn:
-        row = conn.execute(select(table.c.policy).where(table.c[key] == value)).first()
-        if row is None:
-            console.print(f"[red]no {table_name[:-1]} {value}[/red]")
-            raise typer.Exit(1)
-        policy = {**row.policy, **_parse_policy(settings)}
-        conn.execute(update(table).where(table.c[key] == value).values(policy=policy))
-    console.print_json(json.dumps(policy))
+def _show_policy(view: policy.PolicyView, as_json: bool) -> None:
+    if as_json:
+        effective = {
+            s.key: s.value.total_seconds() if hasattr(s.value, "total_seconds") else s.value
+            for s in view.settings
+        }
+        print(json.dumps({"overrides": view.overrides, "effective": effective}))
+        return
+    table = _table("key", "effective value", "set by")
+    for setting in view.settings:
+        table.add_row(setting.key, setting.shown, setting.source)
+    console.print(table)
 
 
 @workspace_app.command("policy")
 def workspace_policy(
     workspace_id: str,
-    settings: list[str] = typer.Argument(None, help="key=value, e.g. horizon=777600"),
+    settings: Settings_ = None,
+    unset: Unset = None,
     data_dir: DataDir = Path(".pinwarden"),
+    as_json: AsJson = False,
 ) -> None:
-    """Show or change a workspace's reconciler policy (horizon, deadline, jit_lead, ...)."""
-    _set_policy(data_dir, "workspaces", "workspace_id", workspace_id, settings or [])
-
-
-@device_app.command("policy")
-def device_policy(
-    device_id: str,
-    settings: list[str] = typer.Argument(None, help="key=value, overriding the workspace's"),
-    data_dir: DataDir = Path(".pinwarden"),
-) -> None:
-    """Show or change one lock's policy overrides."""
-    _set_policy(data_dir, "devices", "device_id", device_id, settings or [])
+    """Show a workspace's effective reconciler policy, or change it (horizon, deadline, ...)."""
+    _policy(policy.change_workspace_policy, workspace_id, settings, unset, data_dir, as_json)
 
 
 @key_app.command("create")
@@ -135,46 +252,137 @@ def api_key_create(
     console.print_json(json.dumps({"api_key_id": key.api_key_id, "api_key": key.token}))
 
 
-def _deps(data_dir: Path) -> Deps:
-    store = _store(data_dir)
-    _require(store)
-    return Deps(store=store, clock=SystemClock())
+@key_app.command("list")
+def api_key_list(
+    workspace_id: str, data_dir: DataDir = Path(".pinwarden"), as_json: AsJson = False
+) -> None:
+    """A workspace's API keys: id, name, how the key starts, created, revoked."""
+    keys = auth.list_api_keys(_deps(data_dir), workspace_id)
+    if as_json:
+        print(json.dumps([k.as_dict() for k in keys]))
+        return
+    table = _table("api_key_id", "name", "key", "created", "revoked")
+    for k in keys:
+        table.add_row(k.api_key_id, k.name, k.prefix, _time(k.created_at), _time(k.revoked_at))
+    _print_listing(table, len(keys), "this workspace has no API keys")
 
 
-def _require(store: Store) -> None:
+@key_app.command("revoke")
+def api_key_revoke(api_key_id: str, data_dir: DataDir = Path(".pinwarden")) -> None:
+    """Revoke an API key: it stops working at once here, and within 5 seconds in a running
+    server (which keeps a key lookup that long); console sessions made with it end at once."""
+    key = auth.revoke_api_key(_deps(data_dir), api_key_id)
+    console.print(f"revoked {key.name} ({key.prefix}) at {_time(key.revoked_at)}")
+
+
+@device_app.command("list")
+def device_list(
+    workspace_id: Annotated[str | None, typer.Argument(help="Only this workspace.")] = None,
+    data_dir: DataDir = Path(".pinwarden"),
+    as_json: AsJson = False,
+) -> None:
+    """Locks (of one workspace, or of all): id, name, brand, connection, time zone."""
+    deps = _deps(data_dir)
+    everyone = [w.workspace_id for w in auth.list_workspaces(deps)]
+    workspaces = [workspace_id] if workspace_id else everyone
+    found = [
+        device
+        for ws in workspaces
+        for device in every_item(lambda p, ws=ws: devices.list_devices(deps, ws, p), {})
+    ]
+    if as_json:
+        print(json.dumps(found))
+        return
+    table = _table("device_id", "name", "brand", "workspace_id", "online", "time zone")
+    for d in found:
+        online = "online" if d["properties"]["online"] else "offline"
+        zone = d.get("location", {}).get("time_zone", "")
+        brand = d["properties"]["model"]["manufacturer_display_name"]
+        table.add_row(d["device_id"], d["display_name"], brand, d["workspace_id"], online, zone)
+    _print_listing(table, len(found), "no locks")
+
+
+@device_app.command("policy")
+def device_policy(
+    device_id: str,
+    settings: Settings_ = None,
+    unset: Unset = None,
+    data_dir: DataDir = Path(".pinwarden"),
+    as_json: AsJson = False,
+) -> None:
+    """Show one lock's effective policy, or change its overrides of the workspace's."""
+    _policy(policy.change_device_policy, device_id, settings, unset, data_dir, as_json)
+
+
+# -- serving --------------------------------------------------------------------------------------
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The server's socket, bound before anything is printed or written, so a port in use
+    fails first and leaves demo.json alone."""
     try:
-        store.require_migrated()
-    except UnmigratedDatabase as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        hint = "; another program is using it: choose another --port" if exc.errno == 98 else ""
+        raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}{hint}") from None
+    return sock
 
 
-def _demo(runtime_deps: Deps, data_dir: Path, host: str, port: int) -> dict[str, object]:
+def _demo(runtime_deps: Deps, data_dir: Path, endpoint: str) -> dict[str, Any]:
+    """The demo workspace's facts, made once; a later run on another port updates the URLs."""
     demo_file = data_dir / "demo.json"
-    if demo_file.exists():
-        saved = json.loads(demo_file.read_text())
-        if saved.get("workspace_id"):
-            return saved
-    workspace_id = auth.create_workspace(runtime_deps, "Demo")
-    key = auth.create_api_key(runtime_deps, workspace_id, "demo")
-    device_ids = seed_sandbox_devices(runtime_deps, workspace_id)
-    endpoint = f"http://{host}:{port}"
-    facts: dict[str, object] = {
+    saved = json.loads(demo_file.read_text()) if demo_file.exists() else {}
+    if not saved.get("workspace_id"):
+        workspace_id = auth.create_workspace(runtime_deps, "Demo")
+        key = auth.create_api_key(runtime_deps, workspace_id, "demo")
+        saved = {
+            "api_key": key.token,
+            "workspace_id": workspace_id,
+            "devices": seed_sandbox_devices(runtime_deps, workspace_id),
+        }
+    facts = {
         "endpoint": endpoint,
-        "api_key": key.token,
-        "workspace_id": workspace_id,
+        "api_key": saved["api_key"],
+        "workspace_id": saved["workspace_id"],
         "console_url": f"{endpoint}/console",
-        "devices": device_ids,
+        "devices": saved["devices"],
     }
-    demo_file.write_text(json.dumps(facts, indent=2))
+    if facts != saved:
+        demo_file.write_text(json.dumps(facts, indent=2))
     return facts
+
+
+def _banner(
+    runtime_deps: Deps, facts: dict[str, Any] | None, endpoint: str, data_dir: Path
+) -> None:
+    if facts is not None:
+        console.print_json(json.dumps(facts))
+        console.print(f"[bold]API key:[/bold] {facts['api_key']}")
+        console.print(f"[dim]also written to {data_dir / 'demo.json'}[/dim]")
+    if runtime_deps.virtual_clock:
+        now = runtime_deps.clock.now().isoformat(timespec="seconds").replace("+00:00", "Z")
+        console.print(
+            f"[bold]Virtual clock:[/bold] {now} (it moves only when you POST "
+            "/sandbox/clock/advance or /sandbox/clock/set)",
+            soft_wrap=True,
+        )
+    console.print(f"[bold]Console:[/bold] {endpoint}/console", soft_wrap=True)
+    console.print(f"[bold]Listening on[/bold] {endpoint} (Ctrl-C stops)", soft_wrap=True)
 
 
 @app.command()
 def serve(
     data_dir: DataDir = Path(".pinwarden"),
     host: str = "127.0.0.1",
-    port: int = 8080,
+    port: int = typer.Option(8080, min=1, max=65535),
     demo: bool = typer.Option(False, help="Create a demo workspace with sandbox locks."),
     virtual_clock: bool = typer.Option(False, help="Time moves only through /sandbox/clock/*."),
     engine_workers: int = typer.Option(
@@ -189,20 +397,22 @@ def serve(
         "`pinwarden worker` processes.",
     ),
 ) -> None:
-    """Run the API, console and engine (SQLite by default)."""
+    """Run the API, console and engine (SQLite by default; PINWARDEN_DATABASE_URL for
+    PostgreSQL)."""
     import uvicorn
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = Settings(data_dir=data_dir, virtual_clock=virtual_clock)
+    if distributed and (virtual_clock or engine_workers or demo):
+        raise CliError(
+            "--distributed runs on the system clock with `pinwarden worker` processes; "
+            "it does not combine with --virtual-clock, --engine-workers or --demo"
+        )
+    sock = listen(host, port)
+    settings = _settings(data_dir, virtual_clock=virtual_clock)
     store = Store(settings.url())
     if demo and settings.database_url is None:
         store.upgrade()  # the demo is zero-setup: its own fresh SQLite file
     _require(store)
-    if distributed and (virtual_clock or engine_workers or demo):
-        raise typer.BadParameter(
-            "--distributed runs on the system clock with `pinwarden worker` processes; "
-            "it does not combine with --virtual-clock, --engine-workers or --demo"
-        )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         runtime = build(
             store,
@@ -211,17 +421,17 @@ def serve(
             distributed=distributed,
         )
     except DistributedUnavailable as exc:
-        console.print(f"[red]{exc}[/red]")
-        sys.exit(2)
-    if demo:
-        facts = _demo(runtime.deps, data_dir, host, port)
-        console.print_json(json.dumps(facts))
-        console.print(f"[bold]API key:[/bold] {facts['api_key']}")
-        console.print(f"[bold]Console:[/bold] {facts['console_url']}")
-        console.print(f"[dim]also written to {data_dir / 'demo.json'}[/dim]")
+        sock.close()
+        raise CliError(str(exc), 2) from None
+    endpoint = f"http://{host}:{port}"
+    facts = _demo(runtime.deps, data_dir, endpoint) if demo else None
+    _banner(runtime.deps, facts, endpoint, data_dir)
     runtime.runner.start()  # type: ignore[attr-defined]
+    config = uvicorn.Config(
+        runtime.app, host=host, port=port, log_level="warning", access_log=False
+    )
     try:
-        uvicorn.run(runtime.app, host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
         runtime.close()
 
@@ -238,17 +448,15 @@ def worker(
 ) -> None:
     """Run the engine as procrastinate jobs on PostgreSQL, beside `serve --distributed`
     (one engine per process; start as many as there are cores to spare, on any machines)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = Settings(data_dir=data_dir)
-    url = settings.url()
+    url = _settings(data_dir).url()
     # Each batch in progress holds a connection for its locks' leases and one for its work.
     store = Store(url) if url.startswith("sqlite") else Store(url, pool_size=2 * concurrency + 2)
     _require(store)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         run_worker(store, concurrency)
     except DistributedUnavailable as exc:
-        console.print(f"[red]{exc}[/red]")
-        sys.exit(2)
+        raise CliError(str(exc), 2) from None
 
 
 @app.command()
@@ -272,21 +480,22 @@ def reconcile(data_dir: DataDir = Path(".pinwarden")) -> None:
 
 @app.command()
 def simulate(
-    devices: int = typer.Option(20, help="Number of sandbox locks (brands in turn)."),
-    days: int = typer.Option(30, help="Simulated days of bookings."),
+    devices: int = typer.Option(20, min=1, max=10_000, help="Number of sandbox locks."),
+    days: int = typer.Option(30, min=1, max=366, help="Simulated days of bookings."),
     faults: str = typer.Option("mild", help="Fault profile: none, mild or harsh."),
     seed: int = typer.Option(1, help="Random seed; the same seed gives the same report."),
     data_dir: Path | None = typer.Option(None, help="Keep the simulated database here."),
-    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    as_json: AsJson = False,
 ) -> None:
     """Run a booking calendar on the virtual clock with faults, and report how codes fared."""
     import tempfile
 
     from rich.progress import Progress
-    from rich.table import Table
 
-    from pinwarden.engine.simulation import Simulation
+    from pinwarden.engine.simulation import FAULT_PROFILES, Simulation
 
+    if faults not in FAULT_PROFILES:
+        raise CliError(f"--faults {faults!r}: use one of {', '.join(FAULT_PROFILES)}")
     folder = data_dir or Path(tempfile.mkdtemp(prefix="pinwarden-sim-"))
     folder.mkdir(parents=True, exist_ok=True)
     store = Store(f"sqlite:///{folder / 'simulation.db'}")
@@ -307,12 +516,58 @@ def simulate(
     console.print(table)
 
 
+# -- one line for every error ---------------------------------------------------------------------
+
+
+def _database_problem(exc: DBAPIError) -> str:
+    """The driver's first line (connection refused, password failed, no such database)."""
+    cause = str(exc.orig or exc).strip().splitlines()
+    first = next((line for line in cause if line.strip()), type(exc).__name__)
+    return f"cannot use the database: {first.strip()} (check PINWARDEN_DATABASE_URL or --data-dir)"
+
+
+def _one_line(exc: BaseException) -> tuple[str, int]:
+    """(message, exit status) for an error; a bug, too, is one line unless PINWARDEN_DEBUG."""
+    if isinstance(exc, CliError):
+        return str(exc), exc.code
+    if isinstance(exc, ServiceError):
+        return exc.message, 1
+    if isinstance(exc, UnmigratedDatabase):
+        return str(exc), 2
+    if isinstance(exc, DBAPIError):
+        return _database_problem(exc), 2
+    if isinstance(exc, NoSuchModuleError | ArgumentError):
+        return f"PINWARDEN_DATABASE_URL is not usable: {exc}", 2
+    if isinstance(exc, OSError):  # a data directory that cannot be made or written, ...
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"{exc.strerror or exc}{where}", 1
+    if isinstance(exc, typer.Abort):
+        return "stopped", 130
+    if isinstance(exc, typer.TyperException):  # a usage error found while parsing arguments
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        if not message.strip():  # no arguments at all: the help has been printed
+            return "", exc.exit_code
+        ctx = getattr(exc, "ctx", None)
+        command = ctx.command_path if ctx is not None else "pinwarden"
+        return f"{message.strip()} (see `{command} --help`)", exc.exit_code
+    if os.environ.get("PINWARDEN_DEBUG"):
+        raise exc
+    return (
+        f"unexpected error, please report it: {type(exc).__name__}: {exc} "
+        "(PINWARDEN_DEBUG=1 shows the traceback)",
+        1,
+    )
+
+
 def main() -> None:
     try:
-        app()
-    except UnmigratedDatabase as exc:
-        console.print(f"[red]{exc}[/red]")
-        sys.exit(2)
+        status = app(standalone_mode=False)
+    except Exception as exc:  # noqa: BLE001 - each kind an operator can cause is named
+        message, code = _one_line(exc)
+        if message:
+            errors.print(f"pinwarden: {message}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(code)
+    sys.exit(status if isinstance(status, int) else 0)
 
 
 if __name__ == "__main__":
