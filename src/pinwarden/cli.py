@@ -27,7 +27,7 @@ from pinwarden.server import Settings, build
 from pinwarden.service import auth, devices, policy
 from pinwarden.service.deps import Deps
 from pinwarden.service.errors import ServiceError
-from pinwarden.service.pagination import every_item
+from pinwarden.service.pagination import Page, every_item
 from pinwarden.service.sandbox import seed_sandbox_devices
 from pinwarden.store.db import UnmigratedDatabase
 from pinwarden.store.store import Store
@@ -275,6 +275,13 @@ def api_key_revoke(api_key_id: str, data_dir: DataDir = Path(".pinwarden")) -> N
     console.print(f"revoked {key.name} ({key.prefix}) at {_time(key.revoked_at)}")
 
 
+def _devices_of(deps: Deps, workspace_id: str) -> list[dict[str, Any]]:
+    def page(p: dict[str, Any]) -> Page:
+        return devices.list_devices(deps, workspace_id, p)
+
+    return every_item(page, {})
+
+
 @device_app.command("list")
 def device_list(
     workspace_id: Annotated[str | None, typer.Argument(help="Only this workspace.")] = None,
@@ -285,11 +292,7 @@ def device_list(
     deps = _deps(data_dir)
     everyone = [w.workspace_id for w in auth.list_workspaces(deps)]
     workspaces = [workspace_id] if workspace_id else everyone
-    found = [
-        device
-        for ws in workspaces
-        for device in every_item(lambda p, ws=ws: devices.list_devices(deps, ws, p), {})
-    ]
+    found = [device for ws in workspaces for device in _devices_of(deps, ws)]
     if as_json:
         print(json.dumps(found))
         return

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from tests.browser.console_client import console, other, signed_in  # noqa: F401 (fixtures)
 from tests.support import Api
 
 CHROMIUM = Path(os.environ.get("PINWARDEN_CHROMIUM", "/usr/bin/chromium"))

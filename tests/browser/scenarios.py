@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from pinwarden.service import auth
 from tests.support import Api
 
 
@@ -131,6 +132,7 @@ def busy_workspace(api: Api) -> dict[str, str]:
     api.advance(60)
     unmanaged = api.ok("/access_codes/unmanaged/list", device_id=api.devices["august"])
     other = unmanaged["access_codes"][0]["access_code_id"]
+    [key] = auth.list_api_keys(api.runtime.deps, api.workspace_id)
     return {
         "at-risk": "/console",
         "calendar": "/console/calendar",
@@ -145,5 +147,6 @@ def busy_workspace(api: Api) -> dict[str, str]:
         "confirm-delete": f"/console/codes/{failing['access_code_id']}/delete",
         "confirm-forget": f"/console/codes/{removal['access_code_id']}/forget",
         "confirm-convert": f"/console/unmanaged/{other}/convert",
+        "confirm-revoke": f"/console/keys/{key.api_key_id}/revoke",
         "not-found": "/console/devices/00000000-0000-4000-8000-000000000000",
     }

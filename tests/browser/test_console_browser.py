@@ -210,3 +210,30 @@ def test_sign_out_returns_to_the_sign_in_form(page: Page, sqlite_api: Api) -> No
     expect(page.get_by_label("API key")).to_be_visible()
     page.goto("/console/events")
     expect(page.get_by_label("API key")).to_be_visible()
+
+
+def test_after_converting_a_duplicate_a_new_pin_gets_the_guest_in(
+    page: Page, sqlite_api: Api
+) -> None:
+    arrival, _ = duplicate_arrival(sqlite_api)
+    sign_in(page, sqlite_api.api_key)
+
+    card(page, "Guest Lee").get_by_role("link", name="Convert duplicate to managed").click()
+    expect(page.get_by_role("main")).to_contain_text("It still has the same PIN as “Guest Lee”")
+    page.get_by_role("button", name="Convert to managed").click()
+    expect(flash(page)).to_contain_text("give “Guest Lee” another PIN")
+
+    sqlite_api.advance(60)
+    page.reload()
+    guest = card(page, "Guest Lee")
+    expect(guest.get_by_role("link", name="Delete “Old tenant”")).to_be_visible()
+    guest.get_by_role("link", name="Change PIN").click()
+    page.get_by_label("PIN").fill("7391")
+    page.get_by_role("button", name="Save changes").click()
+    expect(flash(page)).to_contain_text("Saved “Guest Lee”")
+
+    sqlite_api.advance(300)
+    page.reload()
+    expect(page.get_by_role("status").filter(has_text="All clear")).to_be_visible()
+    code = get_code(sqlite_api, arrival["access_code_id"])
+    assert (code["code"], code["errors"]) == ("7391", [])

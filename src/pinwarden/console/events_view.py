@@ -68,7 +68,9 @@ def _tail(deps: Deps, ws: str, since: datetime, count: int, p: dict[str, Any]) -
         offset += _EVENT_BATCH
 
 
-def recent_events(deps: Deps, ws: str, count: int = EVENTS_SHOWN, **filters: str) -> list[Wire]:
+def recent_events(
+    deps: Deps, ws: str, filters: dict[str, str] | None = None, count: int = EVENTS_SHOWN
+) -> list[Wire]:
     """The newest `count` events matching `filters` (event fields), newest first.
 
     The event service lists oldest first from `since`, so read a short recent stretch first
@@ -77,7 +79,7 @@ def recent_events(deps: Deps, ws: str, count: int = EVENTS_SHOWN, **filters: str
     now = deps.clock.now()
     for lookback in _EVENT_LOOKBACKS:
         since = _EPOCH if lookback is None else now - lookback
-        tail = _tail(deps, ws, since, count, filters)
+        tail = _tail(deps, ws, since, count, filters or {})
         if len(tail) >= count or lookback is None:
             return tail[::-1]
     return []
@@ -90,6 +92,15 @@ def _code_label(code: Wire, devices: dict[str, str]) -> str:
     return f"{name} ({where}{kind})"
 
 
+def _names(codes: list[Wire]) -> dict[str, str]:
+    """Access code id to name, pulled backups (not listed themselves) named for their guest."""
+    names = {c["access_code_id"]: c.get("name") or "Unnamed code" for c in codes}
+    for code in codes:
+        if code.get("pulled_backup_access_code_id"):
+            names[code["pulled_backup_access_code_id"]] = f"backup for {names[code['access_code_id']]}"
+    return names
+
+
 def events_page(deps: Deps, ws: str, query: dict[str, str]) -> EventsPage:
     """The page for `query`: `device`, `code` and `type` filter, `pins=shown` shows PINs."""
     filters = {k: query[k] for k in FILTERS if query.get(k)}
@@ -97,7 +108,7 @@ def events_page(deps: Deps, ws: str, query: dict[str, str]) -> EventsPage:
         d["device_id"]: d.get("display_name") or d["device_id"] for d in all_devices(deps, ws)
     }
     codes = managed_codes(deps, ws) + unmanaged_codes(deps, ws)
-    found = recent_events(deps, ws, **{FILTERS[k]: v for k, v in filters.items()})
+    found = recent_events(deps, ws, {FILTERS[k]: v for k, v in filters.items()})
     chosen = {filters["type"]} if "type" in filters else set()
     types = sorted({*KNOWN_TYPES, *(e["event_type"] for e in found)} | chosen)
     choices = sorted(
@@ -108,7 +119,7 @@ def events_page(deps: Deps, ws: str, query: dict[str, str]) -> EventsPage:
         filters=filters,
         show_pins=query.get("pins") == "shown",
         device_names=devices,
-        code_names={c["access_code_id"]: c.get("name") or "Unnamed code" for c in codes},
+        code_names=_names(codes),
         codes=choices,
         types=types,
     )

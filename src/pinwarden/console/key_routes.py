@@ -56,7 +56,7 @@ async def create_key(console: Console, request: Request, session: Session) -> Re
 
 async def _own_key(console: Console, request: Request, session: Session) -> ApiKeyInfo:
     key_id = path_id(request, "api_key_id")
-    keys = await console.call(auth.list_api_keys, session.workspace_id)
+    keys: list[ApiKeyInfo] = await console.call(auth.list_api_keys, session.workspace_id)
     found = next((k for k in keys if k.api_key_id == key_id), None)
     if found is None:
         raise ServiceError("api_key_not_found", "There is no such API key in this workspace.", 404)
