@@ -22,15 +22,16 @@ from rich.table import Table
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from pinwarden.engine.clock import SystemClock
-from pinwarden.engine.distributed import DistributedUnavailable, apply_schema, run_worker
-from pinwarden.server import Settings, build
 from pinwarden.service import auth, devices, policy
 from pinwarden.service.deps import Deps
 from pinwarden.service.errors import ServiceError
 from pinwarden.service.pagination import Page, every_item
-from pinwarden.service.sandbox import seed_sandbox_devices
+from pinwarden.store import db
 from pinwarden.store.db import UnmigratedDatabase
 from pinwarden.store.store import Store
+
+# The server, the engine's runtimes and the sandbox are imported by the commands that use them,
+# so that `pinwarden api-key list` and friends start in a fraction of the time.
 
 _DATABASE_HELP = (
     "SQLite in --data-dir by default; set PINWARDEN_DATABASE_URL to use PostgreSQL, "
@@ -111,13 +112,17 @@ def database_url(raw: str | None) -> str | None:
     return url.render_as_string(hide_password=False)
 
 
-def _settings(data_dir: Path, **kwargs: Any) -> Settings:
+def _url(data_dir: Path) -> str:
+    """PINWARDEN_DATABASE_URL, or the SQLite file in `data_dir` (made if missing)."""
     url = database_url(os.environ.get("PINWARDEN_DATABASE_URL"))
-    return Settings(data_dir=data_dir, database_url=url, **kwargs)
+    if url is not None:
+        return url
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return db.sqlite_url(data_dir)
 
 
 def _store(data_dir: Path, **engine_kwargs: Any) -> Store:
-    return Store(_settings(data_dir).url(), **engine_kwargs)
+    return Store(_url(data_dir), **engine_kwargs)
 
 
 def _require(store: Store) -> None:
@@ -136,6 +141,8 @@ def _deps(data_dir: Path) -> Deps:
 @db_app.command("upgrade")
 def db_upgrade(data_dir: DataDir = Path(".pinwarden")) -> None:
     """Bring the database schema up to date."""
+    from pinwarden.engine.distributed import apply_schema
+
     store = _store(data_dir)
     store.upgrade()
     if not store.is_sqlite and apply_schema(store):  # the distributed runtime's job queue
@@ -176,6 +183,8 @@ def workspace_create(
     sandbox_devices: bool = typer.Option(False, help="Add one sandbox lock per brand."),
 ) -> None:
     """Create a workspace and print its id and a first API key."""
+    from pinwarden.service.sandbox import seed_sandbox_devices
+
     deps = _deps(data_dir)
     workspace_id = auth.create_workspace(deps, name)
     key = auth.create_api_key(deps, workspace_id)
@@ -341,6 +350,8 @@ def listen(host: str, port: int) -> socket.socket:
 
 def _demo(runtime_deps: Deps, data_dir: Path, endpoint: str) -> dict[str, Any]:
     """The demo workspace's facts, made once; a later run on another port updates the URLs."""
+    from pinwarden.service.sandbox import seed_sandbox_devices
+
     demo_file = data_dir / "demo.json"
     saved = json.loads(demo_file.read_text()) if demo_file.exists() else {}
     if not saved.get("workspace_id"):
@@ -404,15 +415,17 @@ def serve(
     PostgreSQL)."""
     import uvicorn
 
+    from pinwarden.engine.distributed import DistributedUnavailable
+    from pinwarden.server import build
+
     if distributed and (virtual_clock or engine_workers or demo):
         raise CliError(
             "--distributed runs on the system clock with `pinwarden worker` processes; "
             "it does not combine with --virtual-clock, --engine-workers or --demo"
         )
     sock = listen(host, port)
-    settings = _settings(data_dir, virtual_clock=virtual_clock)
-    store = Store(settings.url())
-    if demo and settings.database_url is None:
+    store = _store(data_dir)
+    if demo and database_url(os.environ.get("PINWARDEN_DATABASE_URL")) is None:
         store.upgrade()  # the demo is zero-setup: its own fresh SQLite file
     _require(store)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -451,7 +464,9 @@ def worker(
 ) -> None:
     """Run the engine as procrastinate jobs on PostgreSQL, beside `serve --distributed`
     (one engine per process; start as many as there are cores to spare, on any machines)."""
-    url = _settings(data_dir).url()
+    from pinwarden.engine.distributed import DistributedUnavailable, run_worker
+
+    url = _url(data_dir)
     # Each batch in progress holds a connection for its locks' leases and one for its work.
     store = Store(url) if url.startswith("sqlite") else Store(url, pool_size=2 * concurrency + 2)
     _require(store)
@@ -466,6 +481,8 @@ def worker(
 def reconcile(data_dir: DataDir = Path(".pinwarden")) -> None:
     """Reconcile every lock once, now, and exit (what a periodic sweep does)."""
     from rich.progress import Progress
+
+    from pinwarden.server import build
 
     store = _store(data_dir)
     _require(store)
