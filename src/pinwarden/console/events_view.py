@@ -97,7 +97,9 @@ def _names(codes: list[Wire]) -> dict[str, str]:
     names = {c["access_code_id"]: c.get("name") or "Unnamed code" for c in codes}
     for code in codes:
         if code.get("pulled_backup_access_code_id"):
-            names[code["pulled_backup_access_code_id"]] = f"backup for {names[code['access_code_id']]}"
+            names[code["pulled_backup_access_code_id"]] = (
+                f"backup for {names[code['access_code_id']]}"
+            )
     return names
 
 
