@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from pinwarden.service import auth
+from pinwarden.service.sandbox import seed_sandbox_devices
 from tests.browser.conftest import VIEWPORTS, new_context, screenshot
-from tests.browser.scenarios import (
-    busy_workspace,
-)
+from tests.browser.scenarios import busy_workspace, create_code
 from tests.support import Api
 
 pytestmark = pytest.mark.browser
@@ -77,3 +78,36 @@ def test_pages_carry_a_favicon(page: Page, busy: Busy) -> None:
     response = page.request.get(icon)
     assert response.status == 200
     assert response.headers["content-type"].startswith("image/svg")
+
+
+def test_the_calendar_stays_legible_at_56_locks(browser: Browser, sqlite_api: Api) -> None:
+    deps = sqlite_api.runtime.deps
+    workspace_id = auth.create_workspace(deps, "Big portfolio")
+    key = auth.create_api_key(deps, workspace_id)
+    seed_sandbox_devices(deps, workspace_id, per_brand=8)
+    headers = {"Authorization": f"Bearer {key.token}"}
+    with httpx.Client(base_url=sqlite_api.url, headers=headers, timeout=30) as http:
+        big = Api(sqlite_api.url, key.token, workspace_id, {}, sqlite_api.runtime, http)
+        device_ids = [d["device_id"] for d in big.ok("/devices/list")["devices"]]
+        assert len(device_ids) == 56
+        for n, device_id in enumerate(device_ids):
+            create_code(big, device_id, f"Guest {n}", days=1 + n % 10)
+    for viewport in VIEWPORTS:
+        context = new_context(browser, sqlite_api, viewport)
+        page = context.new_page()
+        sign_in(page, key.token)
+        page.goto("/console/calendar")
+        expect(page.locator(".cal-lock")).to_have_count(56)
+        screenshot(page, f"calendar-56-locks-{viewport}")
+        assert overflow(page) == 0
+        # Each lock keeps its own row, tall enough to read, and every stay is drawn.
+        heights = page.locator("svg.strip").evaluate_all(
+            "els => els.map(e => e.getBoundingClientRect().height)"
+        )
+        assert min(heights) >= 30
+        assert page.locator("svg.bar").count() == 56
+        sizes = page.locator("svg.bar text").evaluate_all(
+            "els => els.map(e => parseFloat(getComputedStyle(e).fontSize))"
+        )
+        assert min(sizes) >= 11
+        context.close()
