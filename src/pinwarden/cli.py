@@ -14,7 +14,7 @@ import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -29,6 +29,9 @@ from pinwarden.service.pagination import Page, every_item
 from pinwarden.store import db
 from pinwarden.store.db import UnmigratedDatabase
 from pinwarden.store.store import Store
+
+if TYPE_CHECKING:
+    from pinwarden.server import Runtime
 
 # The server, the engine's runtimes and the sandbox are imported by the commands that use them,
 # so that `pinwarden api-key list` and friends start in a fraction of the time.
@@ -392,6 +395,29 @@ def _banner(
     console.print(f"[bold]Listening on[/bold] {endpoint} (Ctrl-C stops)", soft_wrap=True)
 
 
+def _runtime(
+    data_dir: Path, demo: bool, virtual_clock: bool, engine_workers: int, distributed: bool
+) -> Runtime:
+    """The server's store, engine and app, on a database that is up to date."""
+    from pinwarden.engine.distributed import DistributedUnavailable
+    from pinwarden.server import build
+
+    store = _store(data_dir)
+    if demo and database_url(os.environ.get("PINWARDEN_DATABASE_URL")) is None:
+        store.upgrade()  # the demo is zero-setup: its own fresh SQLite file
+    _require(store)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        return build(
+            store,
+            virtual_clock=virtual_clock,
+            engine_workers=engine_workers,
+            distributed=distributed,
+        )
+    except DistributedUnavailable as exc:
+        raise CliError(str(exc), 2) from None
+
+
 @app.command()
 def serve(
     data_dir: DataDir = Path(".pinwarden"),
@@ -415,30 +441,17 @@ def serve(
     PostgreSQL)."""
     import uvicorn
 
-    from pinwarden.engine.distributed import DistributedUnavailable
-    from pinwarden.server import build
-
     if distributed and (virtual_clock or engine_workers or demo):
         raise CliError(
             "--distributed runs on the system clock with `pinwarden worker` processes; "
             "it does not combine with --virtual-clock, --engine-workers or --demo"
         )
     sock = listen(host, port)
-    store = _store(data_dir)
-    if demo and database_url(os.environ.get("PINWARDEN_DATABASE_URL")) is None:
-        store.upgrade()  # the demo is zero-setup: its own fresh SQLite file
-    _require(store)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        runtime = build(
-            store,
-            virtual_clock=virtual_clock,
-            engine_workers=engine_workers,
-            distributed=distributed,
-        )
-    except DistributedUnavailable as exc:
+        runtime = _runtime(data_dir, demo, virtual_clock, engine_workers, distributed)
+    except BaseException:
         sock.close()
-        raise CliError(str(exc), 2) from None
+        raise
     endpoint = f"http://{host}:{port}"
     facts = _demo(runtime.deps, data_dir, endpoint) if demo else None
     _banner(runtime.deps, facts, endpoint, data_dir)

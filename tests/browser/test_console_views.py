@@ -298,3 +298,27 @@ def test_a_sandbox_lock_shows_how_to_try_its_rules(signed_in: Console, sqlite_ap
     sqlite_api.advance(60)
     errors = get_code(sqlite_api, refused["access_code_id"])["errors"]
     assert any("unique_first_four_digits" in e["message"] for e in errors)
+
+
+def test_renaming_in_the_edit_form_leaves_the_stays_times_alone(
+    signed_in: Console, sqlite_api: Api
+) -> None:
+    code = sqlite_api.ok(
+        "/access_codes/create",
+        device_id=sqlite_api.devices["august"],
+        name="Guest",
+        starts_at="2026-12-03T15:00:30.250Z",
+        ends_at="2026-12-05T11:00:45Z",
+    )["access_code"]
+    path = f"/console/codes/{code['access_code_id']}/edit"
+    form = signed_in.http.get(path).text
+    shown = dict(
+        re.findall(r'name="(starts_at|ends_at)" type="datetime-local" value="([^"]*)"', form)
+    )
+    assert shown == {"starts_at": "2026-12-03T15:00", "ends_at": "2026-12-05T11:00"}
+
+    signed_in.post(path, name="Guest Renamed", code=code["code"], **shown)
+    edited = get_code(sqlite_api, code["access_code_id"])
+    assert edited["name"] == "Guest Renamed"
+    assert (edited["starts_at"], edited["ends_at"]) == (code["starts_at"], code["ends_at"])
+    assert "updating_time_frame" not in {m["mutation_code"] for m in edited["pending_mutations"]}

@@ -134,7 +134,9 @@ async def edit(console: Console, request: Request, session: Session) -> Response
         return console.not_found(request, err.message)
     to = back(fields.get("next"), f"/console/devices/{code['device_id']}")
     try:
-        p = forms.code_params(fields, zone_of(device), editing=True)
+        p = forms.code_params(
+            _exact_if_unchanged(fields, code, device), zone_of(device), editing=True
+        )
         if _generated(device):
             p.pop("code", None)  # the lock system makes up its PINs; the field is read-only
         await console.call(
@@ -156,6 +158,19 @@ async def edit(console: Console, request: Request, session: Session) -> Response
     name = p.get("name") or "the code"
     text = f"Saved “{name}”; pinwarden is changing it on the lock."
     return console.redirect(request, to, cookies.Flash("success", text))
+
+
+def _exact_if_unchanged(
+    fields: dict[str, str], code: dict[str, Any], device: dict[str, Any]
+) -> dict[str, str]:
+    """The form with each time left as shown replaced by the code's exact time: the form shows
+    minutes, and saving a new name must not move a stay by its seconds."""
+    shown = _edit_form(code, device)
+    exact = dict(fields)
+    for key in ("starts_at", "ends_at"):
+        if code.get(key) and fields.get(key, "").strip() == shown[key]:
+            exact[key] = code[key]
+    return exact
 
 
 def _generated(device: dict[str, Any]) -> bool:
