@@ -322,3 +322,18 @@ def test_renaming_in_the_edit_form_leaves_the_stays_times_alone(
     assert edited["name"] == "Guest Renamed"
     assert (edited["starts_at"], edited["ends_at"]) == (code["starts_at"], code["ends_at"])
     assert "updating_time_frame" not in {m["mutation_code"] for m in edited["pending_mutations"]}
+
+
+def test_deleting_the_converted_duplicate_lets_the_guest_in(
+    signed_in: Console, sqlite_api: Api
+) -> None:
+    arrival, neighbour = duplicate_arrival(sqlite_api)
+    signed_in.post(f"/console/unmanaged/{neighbour['access_code_id']}/convert", next="/console")
+    sqlite_api.advance(60)
+    signed_in.post(f"/console/codes/{neighbour['access_code_id']}/delete", next="/console")
+    sqlite_api.advance(300)
+
+    guest = get_code(sqlite_api, arrival["access_code_id"])
+    assert guest["errors"] == [] and guest["is_scheduled_on_device"] is True
+    page = signed_in.http.get("/console").text
+    assert "Guest Lee" not in _section(page, "arrivals") + _section(page, "flagged")
