@@ -45,8 +45,8 @@ def delete_code(deps: Deps, ws: str, access_code_id: str) -> Confirmation:
         ]
     else:
         lines = [
-            f"“{name}” is not on {lock} yet, so nothing changes on the lock: pinwarden "
-            "simply stops programming it."
+            f"“{name}” is not confirmed on {lock}: pinwarden stops programming it, and removes "
+            "it if the lock turns out to hold it after all."
         ]
     if code.get("pulled_backup_access_code_id"):
         lines.append("The backup code pulled for it stays on the lock until the stay's end.")
