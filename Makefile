@@ -24,6 +24,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Prints the endpoint, the API key, the console URL and the virtual clock's time.
 demo: $(STAMP)
 	$(BIN)/pinwarden serve --demo --data-dir $(DATA_DIR) --port $(PORT) --virtual-clock
 
@@ -32,8 +33,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
+# Two workers; each line of dots ends with a count of the tests done so far ([120/512]).
+# Browser screenshots land in artifacts/screenshots/ (PINWARDEN_SCREENSHOTS elsewhere).
 test: lint
-	$(BIN)/pytest -q -n 2 --dist loadgroup
+	$(BIN)/pytest -q -n 2 --dist loadgroup -o console_output_style=count
 
 # A Zigbee2MQTT stand-in with keypad locks on the broker (README: Real locks).
 zigbee-emulator: $(STAMP)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from pinwarden.service import auth
 from tests.support import Api
 
 
@@ -98,3 +99,54 @@ def unconfirmable_removal(api: Api) -> dict[str, Any]:
     api.ok("/access_codes/delete", access_code_id=code["access_code_id"])
     api.advance(600)
     return code
+
+
+def flagged_early(api: Api) -> list[dict[str, Any]]:
+    """Guests arriving in 4.7 days whose codes already carry errors (the day-0 story): a full
+    SmartThings lock and a PIN the igloohome lock refuses."""
+    device_id = api.devices["smartthings"]
+    api.ok("/devices/simulate/set_faults", device_id=device_id, slot_capacity=4)
+    unmanaged_code(api, device_id, "Cleaner", "5555")
+    codes = [
+        create_code(api, device_id, "Guest Early", days=4.7),
+        create_code(api, api.devices["igloohome"], "Guest Short PIN", days=4.7, code="1234"),
+    ]
+    api.advance(60)
+    return codes
+
+
+def busy_workspace(api: Api) -> dict[str, str]:
+    """A workspace with a code in every state the console shows; returns its pages by name."""
+    duplicate, _ = duplicate_arrival(api)
+    failing = failing_arrival(api, failures=20, backup_pool=True)
+    api.ok("/access_codes/pull_backup_access_code", access_code_id=failing["access_code_id"])
+    removal = unconfirmable_removal(api)
+    flagged_early(api)
+    api.ok(
+        "/access_codes/create", device_id=api.devices["yale"], name="Cleaning staff", code="9999"
+    )
+    api.ok("/devices/update", device_id=api.devices["august"], time_zone="Europe/Paris")
+    api.ok("/devices/simulate/disconnect", device_id=api.devices["salto"])
+    for n in range(6):
+        create_code(api, api.devices["yale"], f"Guest {n}", days=1.5 * n + 0.5)
+    api.advance(60)
+    unmanaged = api.ok("/access_codes/unmanaged/list", device_id=api.devices["august"])
+    other = unmanaged["access_codes"][0]["access_code_id"]
+    [key] = auth.list_api_keys(api.runtime.deps, api.workspace_id)
+    return {
+        "at-risk": "/console",
+        "calendar": "/console/calendar",
+        "devices": "/console/devices",
+        "device-august": f"/console/devices/{api.devices['august']}",
+        "device-smartthings": f"/console/devices/{api.devices['smartthings']}",
+        "device-schlage": f"/console/devices/{api.devices['schlage']}",
+        "events": "/console/events",
+        "events-filtered": f"/console/events?device={api.devices['august']}&pins=shown",
+        "keys": "/console/keys",
+        "code-edit": f"/console/codes/{duplicate['access_code_id']}/edit",
+        "confirm-delete": f"/console/codes/{failing['access_code_id']}/delete",
+        "confirm-forget": f"/console/codes/{removal['access_code_id']}/forget",
+        "confirm-convert": f"/console/unmanaged/{other}/convert",
+        "confirm-revoke": f"/console/keys/{key.api_key_id}/revoke",
+        "not-found": "/console/devices/00000000-0000-4000-8000-000000000000",
+    }

@@ -124,6 +124,7 @@ ROUTES = [
             P("is_managed", "bool"),
             P("custom_metadata", "object"),
             P("backup_access_code_pool_enabled", "bool"),
+            P("time_zone", nullable=True, max_length=64),
         ),
         _update_device,
     ),

@@ -1,9 +1,9 @@
 """The console's cookies: who is signed in, the CSRF token, and a one-shot flash message.
 
-The session cookie holds the API key itself (HttpOnly, SameSite=Strict), so every request is
-checked against the key store again: a revoked key signs the operator out within the key
-cache's lifetime, in every process, with no session table. CSRF uses a double-submit token:
-each form carries the token from the CSRF cookie and a POST is accepted only when both match.
+The session cookie (HttpOnly, SameSite=Strict) holds a random session token, never the API
+key; the session itself lives on the server (service/sessions.py), so signing out or revoking
+the key ends it and a replayed cookie is worthless. CSRF uses a double-submit token: each form
+carries the token from the CSRF cookie and a POST is accepted only when both match.
 """
 
 from __future__ import annotations
@@ -55,12 +55,12 @@ def _clear(request: Request, response: Response, name: str) -> None:
     )
 
 
-def api_key(request: Request) -> str | None:
+def session_token(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE) or None
 
 
-def sign_in(request: Request, response: Response, key: str) -> None:
-    _set(request, response, SESSION_COOKIE, key)
+def sign_in(request: Request, response: Response, token: str) -> None:
+    _set(request, response, SESSION_COOKIE, token)
     # A fresh CSRF token per session: a token planted before sign-in is worthless after it.
     _set(request, response, CSRF_COOKIE, new_csrf_token())
 

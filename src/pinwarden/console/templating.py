@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
+PIN_MASK = "••••"
 
 # Event payload fields the events page does not repeat (they have their own columns).
 _EVENT_COLUMNS = {
@@ -42,6 +44,25 @@ def utc(value: datetime | str | None) -> str:
     return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+def local(value: datetime | str | None, zone: str | None) -> str:
+    """`Thu 3 Dec 2026 15:00 CET` in the lock's time zone; UTC (as `utc`) when it has none."""
+    moment = _moment(value)
+    if moment is None:
+        return "—"
+    if not zone:
+        return utc(moment)
+    here = moment.astimezone(ZoneInfo(zone))
+    return f"{here:%a} {here.day} {here:%b %Y %H:%M} {here.tzname()}"
+
+
+def local_input(value: datetime | str | None, zone: str | None) -> str:
+    """The value of a `datetime-local` field: the lock's local time (UTC without a zone)."""
+    moment = _moment(value)
+    if moment is None:
+        return ""
+    return moment.astimezone(ZoneInfo(zone) if zone else UTC).strftime("%Y-%m-%dT%H:%M")
+
+
 def _span(seconds: float) -> str:
     minutes = int(seconds // 60)
     days, rest = divmod(minutes, 24 * 60)
@@ -68,14 +89,32 @@ def short_id(value: str | None) -> str:
     return value[:8] if value else "—"
 
 
-def event_details(event: dict[str, Any]) -> list[tuple[str, str]]:
-    """The event's own payload fields, as (name, value) pairs; empty ones left out."""
+def event_details(event: dict[str, Any], show_pins: bool = False) -> list[tuple[str, str]]:
+    """The event's own payload fields, as (name, value) pairs; empty ones left out, and PINs
+    hidden unless the operator asked to see them."""
     details = []
     for key, value in event.items():
         if key in _EVENT_COLUMNS or value is None or value in ([], {}, ""):
             continue
-        details.append((key, _compact(value)))
+        shown = value if show_pins else hide_pins(value, key)
+        details.append((key, _compact(shown)))
     return details
+
+
+def hide_pins(value: Any, key: str = "") -> Any:
+    """`value` with every PIN in it replaced by dots: a `code` field, or the `from` and `to` of
+    a changed `code` property."""
+    if key == "code" and isinstance(value, str):
+        return PIN_MASK
+    if isinstance(value, list):
+        return [hide_pins(item) for item in value]
+    if isinstance(value, dict):
+        pin_change = value.get("property") == "code"
+        return {
+            k: PIN_MASK if pin_change and k in ("from", "to") and v else hide_pins(v, k)
+            for k, v in value.items()
+        }
+    return value
 
 
 def _compact(value: Any) -> str:
@@ -97,5 +136,12 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(utc=utc, relative=relative, short_id=short_id, event_details=event_details)
+    env.filters.update(
+        utc=utc,
+        local=local,
+        local_input=local_input,
+        relative=relative,
+        short_id=short_id,
+        event_details=event_details,
+    )
     return env

@@ -587,7 +587,7 @@ def _snapshot(
     writes: dict[int, SlotWrite],
     code_states: _CodeStates,
 ) -> Snapshot:
-    policy = Policy.from_mapping({**device.workspace_policy, **device.policy})
+    policy = Policy.effective(device.workspace_policy, device.policy)
     profile = brand_profile(device.brand)
     state = DeviceState(
         device_id=device.device_id,

@@ -47,6 +47,12 @@ class Policy:
                 kwargs[key] = int(value)
         return cls(**kwargs)
 
+    @classmethod
+    def effective(cls, workspace: Mapping[str, Any], device: Mapping[str, Any]) -> Policy:
+        """A lock's policy: its own overrides on top of its workspace's, on top of defaults.
+        The engine and everything that judges timing for a lock (the console) use this."""
+        return cls.from_mapping({**workspace, **device})
+
 
 @dataclass(frozen=True, slots=True)
 class CodeState:

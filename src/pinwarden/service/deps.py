@@ -29,6 +29,11 @@ class TtlCache:
             return None
         return hit[0]
 
+    def discard(self, key: str) -> None:
+        """Forget `key` now (a revoked API key stops working at once in this process)."""
+        with self._lock:
+            self._entries.pop(key, None)
+
     def put(self, key: str, value: str) -> None:
         with self._lock:
             if len(self._entries) >= self._max:

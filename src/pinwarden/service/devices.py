@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
+from zoneinfo import available_timezones
 
 from sqlalchemy import (
     ColumnElement,
@@ -146,6 +147,8 @@ def device_to_wire(row: Row[Any]) -> dict[str, Any]:
     }
     if row.nickname is not None:  # optional in Seam's schema, and never null
         body["nickname"] = row.nickname
+    if row.time_zone is not None:
+        body["location"] = {"time_zone": row.time_zone}
     return body
 
 
@@ -263,8 +266,17 @@ def _custom_metadata(value: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in value.items() if v is not None}
 
 
+def time_zone(value: str | None) -> str | None:
+    """An IANA time zone name (`Europe/Paris`), or None to forget the lock's zone."""
+    if value is not None and value not in available_timezones():
+        raise invalid("time_zone", "must be an IANA time zone such as Europe/Paris")
+    return value
+
+
 def update_device(deps: Deps, workspace_id: str, p: dict[str, Any]) -> None:
     values: dict[str, Any] = {}
+    if "time_zone" in p:  # pinwarden's addition: Seam reads it as `location.time_zone`
+        values["time_zone"] = time_zone(p["time_zone"])
     if "name" in p:
         values["nickname"] = _nickname(p["name"], "name")
     if "name" in p.get("properties", {}):

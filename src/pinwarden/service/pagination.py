@@ -145,3 +145,15 @@ def each(
 ) -> Callable[[Connection, list[Row[Any]]], list[dict[str, Any]]]:
     """Render rows one by one when no batch lookups are needed."""
     return lambda _conn, rows: [to_wire(r) for r in rows]
+
+
+def every_item(list_page: Callable[[dict[str, Any]], Page], p: dict[str, Any]) -> list[Any]:
+    """Every item of a paginated listing, page after page (the console and the CLI show all)."""
+    items: list[Any] = []
+    cursor: str | None = None
+    while True:
+        page = list_page({**p, "page_cursor": cursor} if cursor else p)
+        items += page.items
+        cursor = page.pagination.get("next_page_cursor")
+        if not cursor:
+            return items

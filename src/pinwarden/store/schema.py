@@ -91,6 +91,19 @@ api_keys = Table(
     Column("revoked_at", UTCDateTime),
 )
 
+# A console sign-in. The browser's cookie holds a random token; only its hash is kept here, so
+# signing out (deleting the row) or revoking the key it was made with ends it at once.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("session_hash", String(64), primary_key=True),
+    Column("api_key_id", ID, ForeignKey("api_keys.api_key_id"), nullable=False),
+    Column("workspace_id", ID, ForeignKey("workspaces.workspace_id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_console_sessions_key", "api_key_id"),
+)
+
 connected_accounts = Table(
     "connected_accounts",
     metadata,
@@ -125,6 +138,8 @@ devices = Table(
     # Capability overrides on top of the brand profile (report_device_constraints, ...).
     Column("overrides", JSON, nullable=False, default=dict),
     Column("policy", JSON, nullable=False, default=dict),
+    # The lock's IANA time zone (Seam's `location.time_zone`); null: not known, shown in UTC.
+    Column("time_zone", String(64)),
     Column("online", Boolean, nullable=False, default=True),
     Column("errors", JSON, nullable=False, default=list),
     Column("warnings", JSON, nullable=False, default=list),
