@@ -1,7 +1,7 @@
 """console_sessions: server-side console sign-ins; devices.time_zone: the lock's IANA zone
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-05 12:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import pinwarden.store.schema
 
 revision: str = "0006"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
