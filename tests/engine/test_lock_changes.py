@@ -164,3 +164,26 @@ def test_resolving_a_duplicate_raises_no_outside_change(sqlite_api: Api) -> None
         assert fresh["status"] == "set", (brand, fresh)
         for code in (guest, theirs):
             assert not set(event_types(api, code)) & EXTERNAL, (brand, event_types(api, code))
+
+
+def test_a_pulled_backup_works_at_once_raises_no_alarm_and_leaves_with_the_guest(
+    sqlite_api: Api,
+) -> None:
+    api = sqlite_api
+    api.advance(3 * DAY)
+    guest = stay(api, "yale", timedelta(days=1), use_backup_access_code_pool=True)
+    api.advance(HOUR)
+    backup = api.ok(
+        "/access_codes/pull_backup_access_code", access_code_id=guest["access_code_id"]
+    )["backup_access_code"]
+    api.advance(60)
+    fresh = get(api, backup)
+    assert fresh["status"] == "set" and fresh["errors"] == [], fresh
+    assert event_types(api, backup) == ["access_code.set_on_device"]  # from the pool, once
+    entry = api.ok(
+        "/locks/simulate/keypad_code_entry", device_id=api.devices["yale"], code=backup["code"]
+    )["action_attempt"]
+    assert entry["result"]["access_code_id"] == backup["access_code_id"]
+    api.advance(3 * DAY + HOUR)  # past the guest's check-out
+    assert backup["code"] not in [s["code"] for s in on_lock(api, "yale")]
+    assert "access_code.removed_from_device" in event_types(api, backup)

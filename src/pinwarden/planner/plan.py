@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from pinwarden.catalog.third_party import looks_third_party
-from pinwarden.domain.model import CodeStatus, Issue, Observation, ObservedSlot
+from pinwarden.domain.model import CodeStatus, Issue, Observation, ObservedSlot, Window
 from pinwarden.planner import issues as iss
 from pinwarden.planner.capacity import forecast
 from pinwarden.planner.preflight import Neighbours, preflight
@@ -343,11 +343,11 @@ def _plan_wanted(ctx: Ctx, c: CodeState, where: Held, no_room: bool, explained: 
     if c.attempts >= _max_attempts(ctx):
         found.append(iss.gave_up(ctx.device, c, ctx.now))
     raised = iss.keep(c, found, ctx.now)
-    raised = iss.escalate(c, raised, ctx.now)
+    raised = iss.escalate(c, raised, ctx.now, last_known_set=_opens_now(ctx, c, where))
     ctx.changes.append(
         CodeChange(
             c.access_code_id,
-            status=CodeStatus.UNSET if drift is not None and blocked else CodeStatus.SETTING,
+            status=_status_while_writing(c, where, drift is not None and blocked),
             issues=raised,
             clear_slot=moved,
             regenerate_code=iss.needs_new_pin(c, found),
@@ -378,6 +378,27 @@ def _cleared_by_us(ctx: Ctx, c: CodeState) -> bool:
         write is not None
         and write.removal_sent_at is not None
         and write.removal_sent_at >= (write.acked_at or write.written_at)
+    )
+
+
+def _status_while_writing(c: CodeState, where: Held, stopped: bool) -> CodeStatus:
+    """A code whose PIN is already on the lock keeps its status while its name or window is
+    rewritten (the change shows in pending_mutations); otherwise it is being set."""
+    if stopped:
+        return CodeStatus.UNSET
+    if where == Held.CURRENT and c.status in (CodeStatus.SET, CodeStatus.UNSET):
+        return c.status
+    return CodeStatus.SETTING
+
+
+def _opens_now(ctx: Ctx, c: CodeState, where: Held) -> bool:
+    """The code's PIN is on the lock and works now, though something else about it is still
+    to be written (its name, its window): the guest is not locked out."""
+    seen = ctx.seen(c.slot)
+    return (
+        where == Held.CURRENT
+        and seen is not None
+        and Window(seen.starts_at, seen.ends_at).contains(ctx.now)
     )
 
 
@@ -455,7 +476,8 @@ def _confirmed(ctx: Ctx, c: CodeState, native_future: bool) -> None:
         CodeChange(
             c.access_code_id,
             status=status,
-            confirmed_at=ctx.now if fresh else None,
+            # A paced write carries its own (later) time: seen now, it counts as seen after it.
+            confirmed_at=max(ctx.now, c.written_at or ctx.now) if fresh else None,
             is_scheduled_on_device=native_future,
             issues=raised,
             pending_mutations=(),
