@@ -148,9 +148,11 @@ ISSUE_TYPES: dict[str, IssueType] = {
             "Another code on the lock has the same PIN.",
             "remove_or_convert_duplicate",
             False,
-            "Find the other code with this PIN (see unmanaged_access_code_id, or list unmanaged "
-            "codes); delete it or convert it to a managed code, or give this code another PIN. "
-            "pinwarden does not retry blindly while the duplicate is there.",
+            "Find the other code with this PIN: unmanaged_access_code_id names a code found on "
+            "the lock (delete it, or convert it to a managed code), managed_access_code_id "
+            "another code pinwarden manages (delete one of the two, or give one another PIN). "
+            "Or give this code another PIN. pinwarden does not retry blindly while the duplicate "
+            "is there.",
             seed=True,
         ),
         _t(
