@@ -245,6 +245,26 @@ def simulate(
     table = Table(title=f"pinwarden simulation (faults: {faults}, seed {seed})")
     table.add_column("measure")
     table.add_column("value", justify="right")
-    for key, value in report.as_dict().items():
+    figures = report.as_dict()
+    misses = figures.pop("misses")
+    for key, value in figures.items():
         table.add_row(key.replace("_", " "), str(value))
     console.print(table)
+    if not misses:
+        console.print(
+            "Every promise kept (P1 on the lock by check-in, P2 problems flagged in time, P4 removed or flagged at check-out, P5 nothing lost)."
+        )
+        return
+    broken = Table(title=f"{len(misses)} broken promises")
+    for column in ("promise", "access code", "lock", "faults", "stay starts", "what"):
+        broken.add_column(column)
+    for m in misses:
+        broken.add_row(
+            m["promise"],
+            m["access_code_id"] or "-",
+            m["lock"],
+            ", ".join(m["faults"]) or "none",
+            m["starts_at"],
+            m["what"],
+        )
+    console.print(broken)

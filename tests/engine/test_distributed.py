@@ -283,7 +283,7 @@ def test_a_stalled_job_beside_a_waiting_one_for_the_same_lock_ends_quietly(
             )
             holder.commit()
             requested = app.configure_task(RECONCILE, queue=QUEUE, queueing_lock=lock)
-            requested.defer(device_ids=[lock])
+            stalled = requested.defer(device_ids=[lock])
             doomed = start_worker()
 
             def running() -> bool:
@@ -319,7 +319,8 @@ def test_a_stalled_job_beside_a_waiting_one_for_the_same_lock_ends_quietly(
     def stalled_gone() -> bool:
         with pg.read() as conn:
             return not conn.execute(
-                text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'doing'")
+                text("SELECT count(*) FROM procrastinate_jobs WHERE id = :id AND status = 'doing'"),
+                {"id": stalled},
             ).scalar_one()
 
     _eventually(stalled_gone, "the stalled job ended")

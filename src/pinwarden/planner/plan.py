@@ -66,6 +66,7 @@ def plan(
     codes = adopt_unrecorded_writes(ctx, codes)
     ctx.claimed = claims(ctx, codes)
     ctx.near = Neighbours.of(codes, ctx.obs or {})
+    ctx.slow_since = _slow_since(ctx, codes)
     managed = [c for c in codes if c.is_managed]
     capacity = device.capabilities.slot_count - device.capabilities.reserved_slots
     no_room = forecast(occupancies(ctx, codes), capacity)
@@ -91,6 +92,23 @@ def plan(
         programming_delay=_programming_delay(ctx),
         forget_writes=tuple(ctx.dropped),
     )
+
+
+def _slow_since(ctx: Ctx, codes: Sequence[CodeState]) -> datetime | None:
+    """Since when the lock has held a write it acknowledged but does not show (past the
+    confirmation grace): evidence that the lock is slow now, for every code still to come."""
+    if ctx.obs is None:
+        return None
+    waiting = [
+        c.written_at
+        for c in codes
+        if c.is_managed
+        and awaiting(c)
+        and c.written_at is not None
+        and ctx.now >= c.written_at + ctx.grace
+        and not (c.slot is not None and held(ctx, c) == Held.CURRENT)
+    ]
+    return min(waiting, default=None)
 
 
 def _programming_delay(ctx: Ctx) -> timedelta | None:
@@ -263,7 +281,7 @@ def _plan_unwanted(ctx: Ctx, c: CodeState, where: Held, no_room: bool) -> None:
         ctx.events.append(PlannedEvent("access_code.deleted", c.access_code_id, {"code": c.code}))
         return
     # Not yet time to program: preflight now, so problems are known long before the deadline.
-    found = preflight(ctx.device, c, ctx.near, no_room, ctx.now)
+    found = preflight(ctx.device, c, ctx.near, no_room, ctx.now, ctx.slow_since)
     raised = iss.keep(c, found, ctx.now)
     ctx.changes.append(
         CodeChange(
@@ -315,7 +333,8 @@ def _plan_wanted(ctx: Ctx, c: CodeState, where: Held, no_room: bool, explained: 
         ctx.events.extend(iss.raise_events(c, raised))
         ctx.wake(c.window.ends_at)
         return
-    found = list(preflight(ctx.device, c, ctx.near, no_room, ctx.now))
+    slow = None if awaiting(c) else ctx.slow_since
+    found = list(preflight(ctx.device, c, ctx.near, no_room, ctx.now, slow))
     if drift is not None:
         found.append(drift)
     # A slot that never held this code as written, and holds something else now, is not the

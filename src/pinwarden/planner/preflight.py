@@ -18,8 +18,15 @@ from pinwarden.planner.types import CodeState, DeviceState
 
 
 def preflight(
-    device: DeviceState, c: CodeState, near: Neighbours, no_room: bool, now: datetime
+    device: DeviceState,
+    c: CodeState,
+    near: Neighbours,
+    no_room: bool,
+    now: datetime,
+    slow_since: datetime | None = None,
 ) -> list[Issue]:
+    """`slow_since`: the lock has held a write it acknowledged, without showing it, since
+    then (another code's): this one is likely to be late too."""
     found: list[Issue] = []
     caps = device.capabilities
     pin_rules = code_violations(c.code, caps) if c.code is not None else []
@@ -42,6 +49,17 @@ def preflight(
         found.append(make("duplicate_code_on_device", now, message, **extra))
     if no_room:
         found.append(slots_full(device, now))
+    if slow_since is not None:
+        since = slow_since.strftime("%Y-%m-%d %H:%M UTC")
+        found.append(
+            make(
+                brand_code(device, "programming_delay", "delay_in_setting_on_device"),
+                now,
+                f"The lock accepted another code at {since} and does not show it yet, so this "
+                "code may be late too. pinwarden programs it as soon as it can.",
+                predicted=True,
+            )
+        )
     gave_up = device.brand_errors.get("repeated_set_failures")
     if device.third_party_detected and gave_up:
         # Predicted, not waited for: with another app fighting over the lock's codes every

@@ -44,6 +44,7 @@ class Ctx:
     near: Neighbours = field(default_factory=lambda: Neighbours({}, {}))
     landed_after: list[timedelta] = field(default_factory=list)  # write -> seen, this plan
     dropped: list[int] = field(default_factory=list)  # ledger entries this plan forgets
+    slow_since: datetime | None = None  # the lock holds an unseen acknowledged write since
 
     def wake(self, moment: datetime | None) -> None:
         if moment is not None and moment > self.now:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from uuid import uuid4
 
 from sqlalchemy import Connection, Row, select, update
 
 from pinwarden.domain.codes import code_violations, generate_code
+from pinwarden.domain.ids import new_id
 from pinwarden.domain.model import Capabilities, CodeStatus, Window
 from pinwarden.service import action_attempts, events, wire
 from pinwarden.service.access_codes import (
@@ -310,7 +310,7 @@ def create_multiple(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[st
         ]
         pins = {d.device_id: pins_on_device(conn, d.device_id) for d in devices_rows}
         custom = p.get("code")
-        key = None if custom else str(uuid4())
+        key = None if custom else new_id()
         shared = custom or _shared_pin(deps, devices_rows, pins, p)
         for device in devices_rows:
             caps = capabilities(device)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import uuid4
 
 from sqlalchemy import Connection, Row, and_, bindparam, delete, or_, select, update
 
 from pinwarden.domain.codes import generate_code
+from pinwarden.domain.ids import new_id
 from pinwarden.domain.model import Capabilities, CodeStatus, Window
 from pinwarden.planner.types import Policy
 from pinwarden.service import action_attempts, events, wire, wire_sql
@@ -144,7 +144,7 @@ def insert_code(
             f"{device.brand} locks do not support a backup access code pool "
             "(properties.supports_backup_access_code_pool is false)",
         )
-    access_code_id = str(uuid4())
+    access_code_id = new_id()
     values: dict[str, Any] = {
         "access_code_id": access_code_id,
         "workspace_id": device.workspace_id,
@@ -369,7 +369,7 @@ def generate(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]
         "generated_code": {
             "device_id": device.device_id,
             "code": code,
-            "access_code_id": str(uuid4()),
+            "access_code_id": new_id(),
             "workspace_id": workspace_id,
             "name": None,
             "common_code_key": None,

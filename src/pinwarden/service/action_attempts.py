@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from uuid import uuid4
 
 from sqlalchemy import Connection, and_, select
 
+from pinwarden.domain.ids import new_id
 from pinwarden.service import wire
 from pinwarden.service.deps import Deps
 from pinwarden.service.errors import not_found
@@ -28,7 +28,7 @@ def record(
 ) -> dict[str, Any]:
     """Store a finished attempt and return its wire form."""
     row = {
-        "action_attempt_id": str(uuid4()),
+        "action_attempt_id": new_id(),
         "workspace_id": workspace_id,
         "action_type": action_type,
         "status": "error" if error else "success",

@@ -12,10 +12,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from uuid import uuid4
 
 from sqlalchemy import Connection, Row, func, select, update
 
+from pinwarden.domain.ids import new_id
 from pinwarden.service.deps import Deps
 from pinwarden.service.errors import ServiceError
 from pinwarden.store.schema import api_keys, console_sessions, devices, workspaces
@@ -69,7 +69,7 @@ def hash_token(token: str) -> str:
 
 
 def create_workspace(deps: Deps, name: str) -> str:
-    workspace_id = str(uuid4())
+    workspace_id = new_id()
     with deps.store.begin() as conn:
         conn.execute(
             workspaces.insert().values(
@@ -123,7 +123,7 @@ def create_api_key(deps: Deps, workspace_id: str, name: str = "default") -> NewA
     # Hex never spells Seam's other token prefixes (seam_at, seam_cst, seam_pk).
     short = secrets.token_hex(4)
     token = f"seam_{short}_{secrets.token_urlsafe(24)}"
-    api_key_id = str(uuid4())
+    api_key_id = new_id()
     with deps.store.begin() as conn:
         require_workspace(conn, workspace_id)
         conn.execute(

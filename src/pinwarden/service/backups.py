@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from uuid import uuid4
 
 from sqlalchemy import Connection, Row, select, update
 
 from pinwarden.domain.codes import generate_code
+from pinwarden.domain.ids import new_id
 from pinwarden.domain.model import Capabilities, CodeStatus
 from pinwarden.service import events, wire
 from pinwarden.service.access_codes import get_code_row, render
@@ -57,7 +57,7 @@ def refill_pool(deps: Deps, conn: Connection, device: Row[Any], now: datetime) -
     for _ in range(max(missing, 0)):
         code = None if caps.pin_generated_by_provider else generate_code(caps, deps.rng, avoid=pins)
         pins.add(code)
-        backup_id = str(uuid4())
+        backup_id = new_id()
         conn.execute(
             access_codes.insert().values(
                 access_code_id=backup_id,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from uuid import uuid4
 
 from sqlalchemy import Connection, Row, and_, select
 
+from pinwarden.domain.ids import new_id
 from pinwarden.service import wire
 from pinwarden.service.deps import Deps
 from pinwarden.service.errors import ServiceError, invalid
@@ -27,7 +27,7 @@ def event_row(
     **payload: Any,
 ) -> dict[str, Any]:
     return {
-        "event_id": str(uuid4()),
+        "event_id": new_id(),
         "workspace_id": workspace_id,
         "event_type": event_type,
         "device_id": device.device_id if device is not None else None,

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
-from uuid import uuid4
 
 from sqlalchemy import Connection, Row, update
 
 from pinwarden.catalog.brands import BRANDS, brand_profile
+from pinwarden.domain.ids import new_id
 from pinwarden.providers.base import LockEvent, LockEventKind
 from pinwarden.providers.sandbox import SandboxLock, physical
 from pinwarden.service import action_attempts, events, lock_events
@@ -27,7 +27,7 @@ def sandbox_device_row(
 ) -> dict[str, Any]:
     """The stored row of a new sandbox lock (due for its first reconcile at once)."""
     return {
-        "device_id": str(uuid4()),
+        "device_id": new_id(),
         "workspace_id": workspace_id,
         "connected_account_id": connected_account_id,
         "provider": "sandbox",
@@ -65,7 +65,7 @@ def add_sandbox_device(
 
 
 def add_sandbox_account(conn: Connection, workspace_id: str, brand: str, now: datetime) -> str:
-    account_id = str(uuid4())
+    account_id = new_id()
     display = brand_profile(brand).manufacturer_display_name
     conn.execute(
         connected_accounts.insert().values(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from uuid import uuid4
 
 from sqlalchemy import Connection, Row, update
 
+from pinwarden.domain.ids import new_id
 from pinwarden.domain.model import CodeStatus
 from pinwarden.service import events
 from pinwarden.service.access_code_changes import delete_code
@@ -29,7 +29,7 @@ def record_unmanaged(
     now: datetime,
 ) -> str:
     """Store a code seen on the lock in `slot` that no managed code explains."""
-    access_code_id = str(uuid4())
+    access_code_id = new_id()
     conn.execute(
         access_codes.insert().values(
             access_code_id=access_code_id,
