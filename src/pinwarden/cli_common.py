@@ -13,6 +13,7 @@ from sqlalchemy.exc import ArgumentError
 
 from pinwarden.engine.clock import SystemClock
 from pinwarden.service.deps import Deps
+from pinwarden.service.secrets import SecretBox, SecretsUnavailable
 from pinwarden.store import db
 from pinwarden.store.db import UnmigratedDatabase
 from pinwarden.store.store import Store
@@ -103,7 +104,16 @@ def require_migrated(store: Store) -> None:
         raise CliError(str(exc), 2) from None
 
 
+def secret_box(data_dir: Path) -> SecretBox:
+    """The deployment's key for accounts' credentials (PINWARDEN_SECRET_KEY, or a key file in
+    the data dir)."""
+    try:
+        return SecretBox.for_deployment(data_dir)
+    except (SecretsUnavailable, OSError) as exc:
+        raise CliError(f"cannot read the key for account credentials: {exc}", 2) from None
+
+
 def operator_deps(data_dir: Path) -> Deps:
     store = open_store(data_dir)
     require_migrated(store)
-    return Deps(store=store, clock=SystemClock())
+    return Deps(store=store, clock=SystemClock(), secrets=secret_box(data_dir))

@@ -25,6 +25,7 @@ from pinwarden.cli_common import (
     database_url,
     open_store,
     require_migrated,
+    secret_box,
 )
 from pinwarden.service import auth
 from pinwarden.service.deps import Deps
@@ -118,6 +119,7 @@ def _runtime(
             virtual_clock=virtual_clock,
             engine_workers=engine_workers,
             distributed=distributed,
+            secrets=secret_box(data_dir),
         )
     except DistributedUnavailable as exc:
         raise CliError(str(exc), 2) from None
@@ -159,7 +161,7 @@ def serve(
     endpoint = f"http://{host}:{port}"
     facts = _demo(runtime.deps, data_dir, endpoint) if demo else None
     _banner(runtime.deps, facts, endpoint, data_dir)
-    runtime.runner.start()  # type: ignore[attr-defined]
+    runtime.start()
     config = uvicorn.Config(
         runtime.app, host=host, port=port, log_level="warning", access_log=False
     )
@@ -188,7 +190,7 @@ def worker(
     require_migrated(store)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        run_worker(store, concurrency)
+        run_worker(store, concurrency, secret_box(data_dir))
     except DistributedUnavailable as exc:
         raise CliError(str(exc), 2) from None
 
@@ -201,7 +203,7 @@ def reconcile(data_dir: DataDir = Path(".pinwarden")) -> None:
 
     store = open_store(data_dir)
     require_migrated(store)
-    runtime = build(store, embedded=False)
+    runtime = build(store, embedded=False, secrets=secret_box(data_dir))
     device_ids = runtime.runner.all_devices()
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("reconciling", total=len(device_ids))

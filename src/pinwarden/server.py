@@ -12,16 +12,20 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from pinwarden.api import access_codes as access_code_routes
+from pinwarden.api import accounts as account_routes
 from pinwarden.api import clock as clock_routes
 from pinwarden.api import resources, simulate
 from pinwarden.api.app import Route, create_app
 from pinwarden.console.routes import installer as console_installer
 from pinwarden.engine import distributed as distributed_runtime
 from pinwarden.engine.clock import Clock, SystemClock, VirtualClock
+from pinwarden.engine.host import ProviderHost
 from pinwarden.engine.reconcile import Engine
 from pinwarden.engine.runner import EmbeddedRunner, ManualRunner
+from pinwarden.engine.supervisor import AccountSupervisor
 from pinwarden.engine.workers import WorkerPool
 from pinwarden.service.deps import Deps
+from pinwarden.service.secrets import SecretBox, new_key
 from pinwarden.store import db
 from pinwarden.store.schema import settings as settings_table
 from pinwarden.store.store import Store
@@ -66,7 +70,12 @@ class PersistentVirtualClock(VirtualClock):
 
 
 def all_routes(runner: ManualRunner | None) -> list[Route]:
-    routes = [*access_code_routes.ROUTES, *resources.ROUTES, *simulate.ROUTES]
+    routes = [
+        *access_code_routes.ROUTES,
+        *resources.ROUTES,
+        *account_routes.ROUTES,
+        *simulate.ROUTES,
+    ]
     if runner is not None:
         routes += clock_routes.routes(runner.advance_to)
     return routes
@@ -78,12 +87,23 @@ class Runtime:
     engine: Engine
     runner: ManualRunner
     app: FastAPI
+    supervisor: AccountSupervisor | None = None
+
+    def start(self) -> None:
+        """Start what runs in the background: the embedded engine, the accounts' watcher."""
+        if isinstance(self.runner, EmbeddedRunner):
+            self.runner.start()
+        if self.supervisor is not None:
+            self.supervisor.start()
 
     def close(self) -> None:
+        if self.supervisor is not None:
+            self.supervisor.stop()
         if isinstance(self.runner, EmbeddedRunner | distributed_runtime.DistributedRunner):
             self.runner.stop()
         if self.runner.pool is not None:
             self.runner.pool.close()
+        self.engine.close()
         self.deps.store.dispose()
 
 
@@ -95,11 +115,15 @@ def build(
     embedded: bool = True,
     engine_workers: int = 0,
     distributed: bool = False,
+    secrets: SecretBox | None = None,
+    watch_accounts: bool | None = None,
     **app_kwargs: Any,
 ) -> Runtime:
     """Wire a runtime. `embedded=False` gives a ManualRunner that tests drive;
     `engine_workers=N` reconciles the moments with many locks due in N processes;
-    `distributed=True` leaves the engine to `pinwarden worker` processes (PostgreSQL)."""
+    `distributed=True` leaves the engine to `pinwarden worker` processes (PostgreSQL).
+    `secrets` seals accounts' credentials (default: a key for this process only);
+    `watch_accounts` keeps real installations connected (default: with a server's runner)."""
     store.require_migrated()
     if distributed:
         if virtual_clock or clock is not None:
@@ -109,15 +133,26 @@ def build(
         clock = (
             PersistentVirtualClock(store, SystemClock().now()) if virtual_clock else SystemClock()
         )
-    deps = Deps(store=store, clock=clock, virtual_clock=virtual_clock)
-    engine = Engine(deps)
+    box = secrets or SecretBox(new_key().encode())
+    deps = Deps(store=store, clock=clock, virtual_clock=virtual_clock, secrets=box)
+    host = ProviderHost(store, clock, secrets=box)
+    engine = Engine(deps, host=host)
+    supervisor = AccountSupervisor(deps, host)
+    deps.accounts = supervisor  # door commands go through it even when it watches nothing
+    if watch_accounts is None:
+        watch_accounts = embedded or distributed
     runner: ManualRunner
     if distributed:
         runner = distributed_runtime.DistributedRunner(store, clock)
     else:
         runner_cls = EmbeddedRunner if embedded else ManualRunner
         pool = (
-            WorkerPool(store.url, engine_workers, real_time=isinstance(clock, SystemClock))
+            WorkerPool(
+                store.url,
+                engine_workers,
+                real_time=isinstance(clock, SystemClock),
+                secret_key=box.key,
+            )
             if engine_workers
             else None
         )
@@ -125,4 +160,4 @@ def build(
     deps.runner = runner
     routes = all_routes(runner if isinstance(clock, VirtualClock) else None)
     app = create_app(deps, routes, extra=[console_installer(deps)], **app_kwargs)
-    return Runtime(deps, engine, runner, app)
+    return Runtime(deps, engine, runner, app, supervisor if watch_accounts else None)

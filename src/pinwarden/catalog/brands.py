@@ -233,6 +233,34 @@ def brand_profile(brand: str) -> BrandProfile:
     return profile
 
 
+# Seam's device types for locks of these makers: a lock behind Z-Wave JS or Zigbee2MQTT that
+# one of them made is shown as that maker's lock, so a client that checks Seam's schema takes it.
+_SEAM_TYPES_BY_MAKER: Mapping[str, str] = MappingProxyType(
+    {
+        "august": "august_lock",
+        "yale": "yale_lock",
+        "kwikset": "kwikset_lock",
+        "weiser": "kwikset_lock",
+        "schlage": "schlage_lock",
+        "lockly": "lockly_lock",
+        "ultraloq": "ultraloq_lock",
+        "u-tec": "ultraloq_lock",
+        "nuki": "nuki_lock",
+        "igloohome": "igloohome_lock",
+    }
+)
+
+
+def seam_device_type(profile: BrandProfile, manufacturer: str | None) -> str:
+    """The device type a lock is shown with: its maker's Seam type when there is one, else the
+    profile's own (pinwarden's `zwave_lock` / `zigbee_lock` for other makers)."""
+    if manufacturer:
+        for maker, device_type in _SEAM_TYPES_BY_MAKER.items():
+            if maker in manufacturer.lower():
+                return device_type
+    return profile.device_type
+
+
 def capabilities_to_seam_properties(profile: BrandProfile, caps: Capabilities) -> dict[str, Any]:
     """Seam-shaped `device.properties` pieces for a lock with `caps` (possibly overridden).
 

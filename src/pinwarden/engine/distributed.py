@@ -38,6 +38,7 @@ from sqlalchemy.engine import make_url
 
 from pinwarden.engine.clock import Clock, SystemClock
 from pinwarden.engine.runner import BATCH_SIZE, ManualRunner, due
+from pinwarden.service.secrets import SecretBox
 from pinwarden.store.schema import devices
 from pinwarden.store.store import Store
 
@@ -203,7 +204,7 @@ def worker_app(store: Store, run_batch: Any, clock: Clock) -> procrastinate.App:
     return app
 
 
-def run_worker(store: Store, concurrency: int = 8) -> None:
+def run_worker(store: Store, concurrency: int = 8, secrets: SecretBox | None = None) -> None:
     """`pinwarden worker`: run the engine's jobs until SIGINT/SIGTERM, `concurrency` batches
     at a time (in threads: a batch spends most of its time waiting on paced locks)."""
     from pinwarden.engine.reconcile import Engine
@@ -212,8 +213,12 @@ def run_worker(store: Store, concurrency: int = 8) -> None:
     require_schema(store)
     # One line per job and one job a second (the sweep) would bury the engine's own log.
     logging.getLogger("procrastinate").setLevel(logging.WARNING)
+    from pinwarden.engine.host import ProviderHost
+
     clock = SystemClock()
-    engine = Engine(Deps(store=store, clock=clock))
+    # No event sink: the server process watching each account records what locks report.
+    host = ProviderHost(store, clock, secrets=secrets)
+    engine = Engine(Deps(store=store, clock=clock, secrets=secrets), host=host)
     runner = ManualRunner(store, clock, engine.reconcile_devices)
     app = worker_app(store, runner.run_batch, clock)
     app.run_worker(

@@ -34,6 +34,7 @@ from pinwarden.providers.base import (
     WriteResult,
 )
 from pinwarden.providers.registry import AccountContext, open_account
+from pinwarden.service.secrets import SecretBox
 from pinwarden.store.schema import connected_accounts
 from pinwarden.store.store import Store
 
@@ -50,6 +51,7 @@ CommandAt = tuple[Row[Any], Capabilities, datetime, Command]
 class _Opened:
     account: Account
     kind: str
+    fingerprint: tuple[Any, ...]  # what it was opened with: settings, sealed credentials
 
 
 class ProviderHost:
@@ -59,10 +61,12 @@ class ProviderHost:
         clock: Clock,
         sink: EventSink | None = None,
         timeout: float = 120.0,
+        secrets: SecretBox | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.sink = sink  # None: this process only sends commands (engine workers)
+        self.secrets = secrets  # opens accounts' sealed credentials
         self.timeout = timeout  # one lock's read or command; past it the lock is unreachable
         self._accounts: dict[str, _Opened] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -108,33 +112,72 @@ class ProviderHost:
 
     # -- accounts and locks ----------------------------------------------------------------
 
-    async def _account(self, device: Row[Any]) -> Account:
-        key = device.connected_account_id or f"{device.provider}:{device.device_id}"
-        entry = self._accounts.get(key)
-        if entry is None:
-            config = self._config(device)
-            account = open_account(config, AccountContext(self.clock, self.store))
-            entry = self._accounts[key] = _Opened(account, device.provider)
-            await account.open(self.sink)
-        return entry.account
+    async def account(self, row: Row[Any]) -> Account:
+        """The open account of a `connected_accounts` row, opened now if it is not (or again,
+        if its settings or credentials changed since)."""
+        config = AccountConfig(row.connected_account_id, row.provider, dict(row.settings), {})
+        fingerprint = (row.provider, repr(sorted(config.settings.items())), row.secrets)
+        entry = self._accounts.get(row.connected_account_id)
+        if entry is not None and entry.fingerprint == fingerprint:
+            return entry.account
+        if entry is not None:
+            await self.close_account(row.connected_account_id)
+        if self.secrets is not None and row.secrets:
+            config = AccountConfig(
+                config.account_id,
+                config.account_type,
+                config.settings,
+                self.secrets.open(row.secrets),
+            )
+        account = open_account(config, AccountContext(self.clock, self.store))
+        self._accounts[row.connected_account_id] = _Opened(account, row.provider, fingerprint)
+        await account.open(self.sink)
+        return account
 
-    def _config(self, device: Row[Any]) -> AccountConfig:
-        settings: Mapping[str, Any] = {}
-        secrets: Mapping[str, str] = {}
-        if device.connected_account_id is not None:
-            with self.store.read() as conn:
-                row = conn.execute(
-                    select(connected_accounts).where(
-                        connected_accounts.c.connected_account_id == device.connected_account_id
-                    )
-                ).first()
-            if row is not None:
-                settings = dict(getattr(row, "settings", None) or {})
-        return AccountConfig(device.connected_account_id or "", device.provider, settings, secrets)
+    async def close_account(self, account_id: str) -> None:
+        entry = self._accounts.pop(account_id, None)
+        if entry is not None:
+            try:
+                await entry.account.close()
+            except Exception:
+                log.exception("closing a %s account failed", entry.kind)
+
+    def opened(self, account_id: str) -> Account | None:
+        entry = self._accounts.get(account_id)
+        return None if entry is None else entry.account
+
+    async def _account(self, device: Row[Any]) -> Account:
+        if device.connected_account_id is None:  # a lock of no account (older sandbox rows)
+            key = f"{device.provider}:{device.device_id}"
+            entry = self._accounts.get(key)
+            if entry is None:
+                config = AccountConfig("", device.provider, {})
+                account = open_account(config, AccountContext(self.clock, self.store))
+                entry = self._accounts[key] = _Opened(account, device.provider, ())
+                await account.open(self.sink)
+            return entry.account
+        entry = self._accounts.get(device.connected_account_id)
+        if entry is not None:
+            return entry.account
+        with self.store.read() as conn:
+            row = conn.execute(
+                select(connected_accounts).where(
+                    connected_accounts.c.connected_account_id == device.connected_account_id
+                )
+            ).one()
+        return await self.account(row)
+
+    async def lock_of(self, device: Row[Any], caps: Capabilities) -> tuple[Account, Lock]:
+        """The lock behind a device row, its account opened if need be (on the loop)."""
+        return await self._lock(device, caps)
 
     async def _lock(self, device: Row[Any], caps: Capabilities) -> tuple[Account, Lock]:
         account = await self._account(device)
         return account, account.lock(device.lock_ref or device.device_id, caps)
+
+    def submit(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run `coro` on the providers' loop without waiting for it."""
+        asyncio.run_coroutine_threadsafe(coro, self._running_loop())
 
     # -- batches ---------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Boolean, Connection, Row, bindparam, select, type_coerce
+from sqlalchemy import JSON, Boolean, Connection, Row, bindparam, func, select, true, type_coerce
 from sqlalchemy.types import NullType
 
 from pinwarden.catalog.brands import brand_profile
@@ -40,6 +40,7 @@ from pinwarden.planner.types import (
     SlotWrite,
 )
 from pinwarden.providers.base import (
+    AccountUnavailable,
     ClearSlot,
     Command,
     DeviceUnreachable,
@@ -54,6 +55,7 @@ from pinwarden.service.wire import issue_from_wire
 from pinwarden.store.schema import (
     UTCDateTime,
     access_codes,
+    connected_accounts,
     devices,
     slot_writes,
     utc_from_store,
@@ -124,8 +126,17 @@ def _code_state(row: dict[str, Any]) -> CodeState:
 # Built once: the hot path only binds the device ids.
 _IDS = bindparam("device_ids", expanding=True)
 _DEVICES = (
-    select(devices, workspaces.c.policy.label("workspace_policy"))
+    select(
+        devices,
+        workspaces.c.policy.label("workspace_policy"),
+        func.coalesce(connected_accounts.c.connected, true()).label("account_connected"),
+    )
     .join(workspaces, workspaces.c.workspace_id == devices.c.workspace_id)
+    .join(
+        connected_accounts,
+        connected_accounts.c.connected_account_id == devices.c.connected_account_id,
+        isouter=True,
+    )
     .where(devices.c.device_id.in_(_IDS), devices.c.removed_at.is_(None))
 )
 # What the planner and the change records read of a code, and no more.
@@ -316,6 +327,12 @@ class Engine:
                 observations[device_id] = None
                 lost.append((snap, answer.message))
                 continue
+            if isinstance(answer, AccountUnavailable):
+                # pinwarden's own connection is down, not the lock: nothing is charged to the
+                # lock or its codes (the account carries account_disconnected).
+                observations[device_id] = None
+                active[device_id] = replace(snap, state=replace(snap.state, account_down=True))
+                continue
             if isinstance(answer, Exception):
                 raise answer
             observations[device_id] = answer
@@ -451,6 +468,8 @@ class Engine:
         now: datetime,
         acks: list[dict[str, Any]],
     ) -> None:
+        if outcome is _ACCOUNT_DOWN:
+            return
         code = snap.by_id.get(op.access_code_id) if op.access_code_id else None
         attempts = (code.attempts if code else 0) + 1
         key = op.access_code_id or f"{snap.device.device_id}:{op.slot}"
@@ -500,9 +519,16 @@ def _as_result(answer: WriteResult | Exception) -> WriteResult:
     """A provider's answer; a lock that could not be reached is an unreachable write."""
     if isinstance(answer, DeviceUnreachable):
         return WriteResult.unreachable(answer.issue_code, answer.message)
+    if isinstance(answer, AccountUnavailable):
+        return _ACCOUNT_DOWN
     if isinstance(answer, Exception):
         raise answer
     return answer
+
+
+# A command that could not go because pinwarden's connection to the installation is down:
+# nothing is recorded for it (its write-ahead stays; the lock is read again when it is back).
+_ACCOUNT_DOWN = WriteResult.unreachable("account_disconnected", "the installation is unreachable")
 
 
 def _paced(at: datetime, last: datetime | None, snap: Snapshot) -> datetime:
@@ -596,6 +622,7 @@ def _snapshot(
         failure_count=device.failure_count,
         retry_at=device.retry_at,
         unreachable_code=None if device.online else "device_offline",
+        account_down=not device.account_connected,
         programming_delay=timedelta(seconds=device.programming_delay_seconds),
         third_party_detected=any(
             w.get("warning_code") == "third_party_integration_detected" for w in device.warnings

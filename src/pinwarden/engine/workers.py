@@ -52,17 +52,22 @@ _clock = _TaskClock()
 _run_batch: RunBatch | None = None
 
 
-def _start(url: str, real_time: bool) -> None:
+def _start(url: str, real_time: bool, secret_key: bytes | None) -> None:
+    from pinwarden.engine.host import ProviderHost
     from pinwarden.engine.reconcile import Engine
     from pinwarden.engine.runner import ManualRunner
     from pinwarden.service.deps import Deps
+    from pinwarden.service.secrets import SecretBox
     from pinwarden.store.store import Store
 
     global _run_batch
     if real_time:
         _clock.waits = SystemClock()
     store = Store(url)
-    engine = Engine(Deps(store=store, clock=_clock, rng=random.SystemRandom()))
+    box = SecretBox(secret_key) if secret_key else None
+    deps = Deps(store=store, clock=_clock, rng=random.SystemRandom(), secrets=box)
+    # No event sink: the server process records what locks report; this one only sends.
+    engine = Engine(deps, host=ProviderHost(store, _clock, secrets=box))
     _run_batch = ManualRunner(store, _clock, engine.reconcile_devices).run_batch
 
 
@@ -78,12 +83,15 @@ def _reconcile(device_ids: list[str], moment: datetime) -> None:
 class WorkerPool:
     """N engine processes over the store at `url`; each lock has its own worker."""
 
-    def __init__(self, url: str, workers: int, real_time: bool = False) -> None:
+    def __init__(
+        self, url: str, workers: int, real_time: bool = False, secret_key: bytes | None = None
+    ) -> None:
         if workers < 1:
             raise ValueError("an engine worker pool needs at least one worker")
         self.url = url
         self.workers = workers
         self.real_time = real_time  # the runner's clock is the system clock: waits are real
+        self.secret_key = secret_key  # opens accounts' credentials in the workers
         self._pools = [self._new_pool() for _ in range(workers)]
 
     def _new_pool(self) -> ProcessPoolExecutor:
@@ -91,7 +99,7 @@ class WorkerPool:
             1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start,
-            initargs=(self.url, self.real_time),
+            initargs=(self.url, self.real_time, self.secret_key),
         )
 
     def worker_of(self, device_id: str) -> int:

@@ -306,7 +306,9 @@ def device_issues(
                 f"{ready} of {wanted} backup codes are on the lock.",
             )
         )
-    if device.unreachable_code is not None:
+    if device.account_down:
+        found.append(make("account_disconnected", now))
+    elif device.unreachable_code is not None:
         found.append(make("device_offline", now, device.unreachable_message or None))
     if device.failure_count >= policy.breaker_threshold:
         found.append(

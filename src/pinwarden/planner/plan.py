@@ -219,6 +219,9 @@ def _plan_code(
 def _plan_blind(ctx: Ctx, c: CodeState) -> None:
     """The lock cannot be read: keep what is known, say so, and wake when a retry is due. A
     code last seen on the lock as it should be is still on it."""
+    if ctx.device.account_down:
+        _plan_unknown(ctx, c)
+        return
     gone = c.deleting or (c.window.ends_at is not None and ctx.now >= c.window.ends_at)
     on_lock = seen_as_written(c) and c.slot is not None
     status = None
@@ -240,6 +243,17 @@ def _plan_blind(ctx: Ctx, c: CodeState) -> None:
     )
     ctx.events.extend(iss.raise_events(c, raised))
     ctx.wake(ctx.device.retry_at)
+    ctx.wake(c.window.starts_at)
+    ctx.wake(c.window.ends_at)
+
+
+def _plan_unknown(ctx: Ctx, c: CodeState) -> None:
+    """pinwarden cannot reach the lock's installation: what is on the lock is unknown (Seam's
+    `unknown` status for a code that should be there); nothing is failed or raised for it, and
+    the lock is read again as soon as the installation is back."""
+    if wanted_on_lock(ctx.device, c, ctx.now, ctx.policy):
+        ctx.changes.append(CodeChange(c.access_code_id, status=CodeStatus.UNKNOWN))
+    ctx.wake(ctx.now + ctx.policy.retry_max)
     ctx.wake(c.window.starts_at)
     ctx.wake(c.window.ends_at)
 

@@ -117,6 +117,8 @@ class DeviceState:
     # Why the last read failed; None when `observation` is fresh.
     unreachable_code: str | None = None
     unreachable_message: str = ""
+    # pinwarden's connection to the lock's installation is down (not the lock's doing).
+    account_down: bool = False
     third_party_detected: bool = False
     # How long the lock recently took to show a code it had acknowledged (0: at once).
     programming_delay: timedelta = timedelta(0)

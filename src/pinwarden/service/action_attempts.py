@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, and_, select, update
 
 from pinwarden.domain.ids import new_id
 from pinwarden.service import wire
@@ -46,6 +46,52 @@ def record(
         "result": row["result"],
         "error": error,
     }
+
+
+def start(
+    conn: Connection, workspace_id: str, action_type: str, now: datetime, *, device_id: str
+) -> dict[str, Any]:
+    """Store an attempt that is still under way (`pending`) and return its wire form."""
+    attempt_id = new_id()
+    conn.execute(
+        action_attempts.insert().values(
+            action_attempt_id=attempt_id,
+            workspace_id=workspace_id,
+            action_type=action_type,
+            status="pending",
+            device_id=device_id,
+            created_at=now,
+        )
+    )
+    return {
+        "action_attempt_id": attempt_id,
+        "action_type": action_type,
+        "status": "pending",
+        "result": None,
+        "error": None,
+    }
+
+
+def finish(
+    conn: Connection,
+    attempt_id: str,
+    *,
+    result: dict[str, Any] | None = None,
+    error: dict[str, Any] | None = None,
+) -> None:
+    """A pending attempt ends: `success` with its result, or `error` ({type, message})."""
+    conn.execute(
+        update(action_attempts)
+        .where(
+            action_attempts.c.action_attempt_id == attempt_id,
+            action_attempts.c.status == "pending",
+        )
+        .values(
+            status="error" if error else "success",
+            result=None if error else (result or {}),
+            error=error,
+        )
+    )
 
 
 def get_attempt(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:

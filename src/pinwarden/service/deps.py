@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from pinwarden.engine.clock import Clock
+from pinwarden.service.secrets import SecretBox
 from pinwarden.store.store import Store
 
 
@@ -47,6 +48,26 @@ class Runner(Protocol):
     def request_reconcile(self, device_id: str) -> None: ...
 
 
+class AccountWatcher(Protocol):
+    """What keeps real installations connected in a running server (engine/supervisor.py):
+    told when an account changes, it connects, finds the locks, and follows them; it also
+    carries door commands to locks."""
+
+    def request_sync(self, account_id: str) -> None: ...
+
+    def operate_door(self, device_id: str, locked: bool, attempt_id: str) -> None: ...
+
+
+class NoWatcher:
+    """For tools without a running server: the server does it when it starts."""
+
+    def request_sync(self, account_id: str) -> None:
+        return None
+
+    def operate_door(self, device_id: str, locked: bool, attempt_id: str) -> None:
+        raise RuntimeError("door commands need a running server")
+
+
 class NoRunner:
     """For tools that change desired state without an engine (CLI); the next engine run picks
     the change up from the store."""
@@ -63,3 +84,6 @@ class Deps:
     rng: random.Random = field(default_factory=random.SystemRandom)
     virtual_clock: bool = False
     key_cache: TtlCache = field(default_factory=TtlCache)
+    accounts: AccountWatcher = field(default_factory=NoWatcher)
+    # Seals and opens connected accounts' credentials (None: no key, no credentials).
+    secrets: SecretBox | None = None

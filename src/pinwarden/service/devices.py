@@ -22,7 +22,12 @@ from sqlalchemy import (
     update,
 )
 
-from pinwarden.catalog.brands import BRANDS, brand_profile, capabilities_to_seam_properties
+from pinwarden.catalog.brands import (
+    BRANDS,
+    brand_profile,
+    capabilities_to_seam_properties,
+    seam_device_type,
+)
 from pinwarden.domain.model import Capabilities
 from pinwarden.service import wire
 from pinwarden.service.deps import Deps
@@ -108,6 +113,7 @@ def capabilities(row: Row[Any], base: Capabilities | None = None) -> Capabilitie
 def device_to_wire(row: Row[Any]) -> dict[str, Any]:
     profile = brand_profile(row.brand)
     caps = capabilities(row)
+    reported = dict(row.provider_metadata)
     properties: dict[str, Any] = {
         "online": bool(row.online),
         "name": row.nickname or row.name,
@@ -117,10 +123,19 @@ def device_to_wire(row: Row[Any]) -> dict[str, Any]:
         "has_native_entry_events": True,
         "native_scheduling_supported": caps.native_scheduling,
     }
+    if reported.get("manufacturer") or reported.get("model"):
+        properties["model"] = {
+            **properties["model"],
+            "manufacturer_display_name": reported.get("manufacturer")
+            or profile.manufacturer_display_name,
+            "display_name": reported.get("model") or profile.model_display_name,
+        }
+    if row.locked is not None:
+        properties["locked"] = bool(row.locked)
     is_sandbox = row.provider == "sandbox"
     body: dict[str, Any] = {
         "device_id": row.device_id,
-        "device_type": profile.device_type,
+        "device_type": seam_device_type(profile, reported.get("manufacturer")),
         "display_name": row.nickname or row.name,
         "space_ids": [],
         "capabilities_supported": ["access_code", "lock"],
@@ -141,6 +156,8 @@ def device_to_wire(row: Row[Any]) -> dict[str, Any]:
         },
         "can_program_online_access_codes": True,
         "can_unlock_with_code": True,
+        "can_remotely_lock": True,
+        "can_remotely_unlock": True,
         "can_simulate_connection": is_sandbox,
         "can_simulate_disconnection": is_sandbox,
         "can_simulate_removal": is_sandbox,
@@ -300,7 +317,10 @@ def update_device(deps: Deps, workspace_id: str, p: dict[str, Any]) -> None:
 def list_connected_accounts(deps: Deps, workspace_id: str, p: dict[str, Any]) -> Page:
     if asks_for_foreign(p):
         return empty_page()
-    conds = [connected_accounts.c.workspace_id == workspace_id]
+    conds = [
+        connected_accounts.c.workspace_id == workspace_id,
+        connected_accounts.c.removed_at.is_(None),
+    ]
     if "search" in p:
         conds.append(holds_text(connected_accounts.c.display_name, p["search"]))
     if p.get("custom_metadata_has"):
@@ -337,6 +357,7 @@ def get_connected_account(deps: Deps, workspace_id: str, p: dict[str, Any]) -> d
             select(connected_accounts).where(
                 connected_accounts.c.workspace_id == workspace_id,
                 connected_accounts.c.connected_account_id == p["connected_account_id"],
+                connected_accounts.c.removed_at.is_(None),
             )
         ).first()
     if row is None:

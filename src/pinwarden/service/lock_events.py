@@ -19,6 +19,26 @@ from pinwarden.service.deps import Deps
 from pinwarden.service.devices import defer_wake, lock_devices
 from pinwarden.store.schema import access_codes, devices, slot_writes
 
+# How adapters name the way a lock was worked, in Seam's words (`lock.locked|unlocked.method`).
+_METHODS = {
+    "keypad": "keycode",
+    "keycode": "keycode",
+    "manual": "manual",
+    "thumbturn": "manual",
+    "remote": "remote",
+    "rf": "remote",
+    "auto": "automatic",
+    "automatic": "automatic",
+    "rfid": "card",
+    "card": "card",
+}
+
+
+def seam_method(method: str | None, slot: int | None = None) -> str:
+    if method is None:
+        return "keycode" if slot is not None else "unknown"
+    return _METHODS.get(method, "unknown")
+
 
 def receive(deps: Deps, account_id: str, event: LockEvent) -> None:
     """An account's event sink: record what a lock of `account_id` reported."""
@@ -42,9 +62,14 @@ def record(conn: Connection, device: Row[Any], event: LockEvent, now: datetime) 
     credited to (`access_code_id`, `is_managed`), for the keypad simulation's answer."""
     at = event.at or now
     credited: dict[str, Any] = {}
-    if event.kind == LockEventKind.UNLOCKED:
+    if event.kind == LockEventKind.UNLOCKED and event.slot is None and device.locked is False:
+        pass  # the unlock it is known to be in (after a remote unlock, say)
+    elif event.kind == LockEventKind.UNLOCKED:
+        conn.execute(
+            update(devices).where(devices.c.device_id == device.device_id).values(locked=False)
+        )
         credited = credit(conn, device, event.slot, event.detail.get("pin"))
-        extra = {"method": event.method or ("keycode" if event.slot is not None else "manual")}
+        extra = {"method": seam_method(event.method, event.slot)}
         if credited:
             extra.update(
                 access_code_id=credited["access_code_id"],
@@ -52,14 +77,8 @@ def record(conn: Connection, device: Row[Any], event: LockEvent, now: datetime) 
             )
         events.record(conn, device.workspace_id, "lock.unlocked", at, device=device, **extra)
     elif event.kind == LockEventKind.LOCKED:
-        events.record(
-            conn,
-            device.workspace_id,
-            "lock.locked",
-            at,
-            device=device,
-            method=event.method or "manual",
-        )
+        if device.locked is not True:  # a report of the state it is known to be in is no news
+            set_bolt(conn, device, True, seam_method(event.method), at)
     elif event.kind == LockEventKind.ACCESS_DENIED:
         reason = {"reason_code": "unknown_code", "message": "No code on the lock matches."}
         events.record(
@@ -72,6 +91,15 @@ def record(conn: Connection, device: Row[Any], event: LockEvent, now: datetime) 
         conn.execute(changed.values(changed_at=at))
     defer_wake(conn, device.device_id, now)
     return credited
+
+
+def set_bolt(conn: Connection, device: Row[Any], locked: bool, method: str, at: datetime) -> None:
+    """The door was locked or unlocked (by `method`: remote, manual, keypad, auto)."""
+    conn.execute(
+        update(devices).where(devices.c.device_id == device.device_id).values(locked=locked)
+    )
+    kind = "lock.locked" if locked else "lock.unlocked"
+    events.record(conn, device.workspace_id, kind, at, device=device, method=method)
 
 
 def credit(

@@ -160,7 +160,7 @@ def connected_account(row: Row[Any]) -> dict[str, Any]:
         "account_type_display_name": row.display_name,
         "display_name": row.display_name,
         "created_at": iso(row.created_at),
-        "errors": [],
+        "errors": list(row.errors),
         "warnings": [],
         "custom_metadata": dict(row.custom_metadata),
         "automatically_manage_new_devices": True,

@@ -116,6 +116,13 @@ connected_accounts = Table(
     Column("settings", JSON, nullable=False, default=dict, server_default="{}"),
     # Its credentials, encrypted (never shown, never logged).
     Column("secrets", Text),
+    # Which adapter serves it (providers/registry.py): sandbox, zwave_js, zigbee2mqtt.
+    Column("provider", String(32), nullable=False, default="sandbox", server_default="sandbox"),
+    # Whether pinwarden is connected to the installation now, and the account's errors.
+    Column("connected", Boolean, nullable=False, default=True, server_default="1"),
+    Column("errors", JSON, nullable=False, default=list, server_default="[]"),
+    Column("last_synced_at", UTCDateTime),
+    Column("removed_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_connected_accounts_workspace", "workspace_id", "created_at"),
 )
@@ -144,6 +151,10 @@ devices = Table(
     Column("errors", JSON, nullable=False, default=list),
     Column("warnings", JSON, nullable=False, default=list),
     Column("backup_pool_enabled", Boolean, nullable=False, default=False),
+    # Whether the door is locked, as the lock last reported it (None: not known).
+    Column("locked", Boolean),
+    # What the installation says of the lock (manufacturer, model, its own ids).
+    Column("provider_metadata", JSON, nullable=False, default=dict, server_default="{}"),
     # Engine bookkeeping, all persisted so a restart resumes (P5).
     Column("next_wake_at", UTCDateTime),
     # Asks for a look (`service.devices.defer_wake`), counted, so the engine can tell that one

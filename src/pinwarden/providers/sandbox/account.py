@@ -47,6 +47,10 @@ class SandboxLockRef:
             raise result
         return result
 
+    async def set_locked(self, at: datetime, locked: bool) -> WriteResult:
+        with self.account.store.begin() as conn, physical.holding(conn, [self.ref]) as found:
+            return found[self.ref].set_locked(at, locked)
+
 
 def _carry_out(lock: SandboxLock, at: datetime, command: Command) -> WriteResult:
     if lock.is_online:

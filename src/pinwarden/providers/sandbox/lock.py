@@ -172,6 +172,19 @@ class SandboxLock:
     def last_command_at(self) -> datetime | None:
         return when(self._state.get("last_command_at"))
 
+    def set_locked(self, now: datetime, locked: bool) -> WriteResult:
+        """Lock or unlock the door on request (the bolt; codes are not touched)."""
+        refusal = refusals.offline(self.profile, self.is_online)
+        if refusal is not None:
+            return refusal
+        self._state["locked"] = locked
+        return WriteResult.confirmed()
+
+    @property
+    def locked(self) -> bool | None:
+        locked: bool | None = self._state.get("locked")
+        return locked
+
     # -- simulation controls -----------------------------------------------------------------
 
     @property
