@@ -13,6 +13,14 @@ documented choice:
 - salto: the lock system generates the PIN (6 digits), 100 slots, site subscription user limit.
 - smartthings: no native schedules (codes set just in time), 30 slots of which 3 are its own.
 - igloohome: 6-digit PINs, 100 slots, no backup pool.
+
+Real locks reached through a home-automation stack rather than a vendor cloud have profiles of
+their own (`REAL_LOCK_BRANDS`); the sandbox simulates only the seven brands above (`BRANDS`):
+
+- zwave_lock: any Z-Wave keypad lock with User Code CC, through a Z-Wave JS server. No native
+  schedules (codes are set just in time). The slot count is the lock's own (User Code CC
+  `getUsersCount`, found at discovery; 30 until then); PINs of 4-10 digits, what User Code CC
+  allows; commands to one lock 2 s apart (lock_code_manager's pacing for every lock).
 """
 
 from __future__ import annotations
@@ -189,15 +197,38 @@ _PROFILES = (
     ),
 )
 
+_REAL_LOCK_PROFILES = (
+    BrandProfile(
+        brand="zwave_lock",
+        device_type="zwave_lock",
+        manufacturer_display_name="Z-Wave",
+        model_display_name="Keypad lock (User Code CC)",
+        capabilities=Capabilities(
+            brand="zwave_lock",
+            slot_count=30,
+            native_scheduling=False,
+            supported_code_lengths=(4, 5, 6, 7, 8, 9, 10),
+            min_command_interval_seconds=2.0,
+        ),
+        errors=BrandErrorCodes(),
+    ),
+)
+
+# The sandbox brands: one simulator each (seeded by `--demo`).
 BRANDS: Mapping[str, BrandProfile] = MappingProxyType({p.brand: p for p in _PROFILES})
+# Locks pinwarden reaches through a real installation (a Z-Wave JS server, ...).
+REAL_LOCK_BRANDS: Mapping[str, BrandProfile] = MappingProxyType(
+    {p.brand: p for p in _REAL_LOCK_PROFILES}
+)
+ALL_BRANDS: Mapping[str, BrandProfile] = MappingProxyType({**BRANDS, **REAL_LOCK_BRANDS})
 
 
 def brand_profile(brand: str) -> BrandProfile:
     """The profile for `brand`; raises ValueError naming the known brands."""
     try:
-        return BRANDS[brand]
+        return ALL_BRANDS[brand]
     except KeyError:
-        known = ", ".join(BRANDS)
+        known = ", ".join(ALL_BRANDS)
         raise ValueError(f"unknown lock brand {brand!r}; known brands: {known}") from None
 
 

@@ -11,12 +11,15 @@ from types import MappingProxyType
 
 from pinwarden.engine.clock import Clock
 from pinwarden.providers.base import Account, AccountConfig
+from pinwarden.providers.zwavejs import open_zwave_js
 
 # Opens an account of one type (the adapter connects in `Account.open`, not here).
 OpenAccount = Callable[[AccountConfig, Clock], Account]
 
 # Filled in as adapters are added: `sandbox`, `zwave_js`, `zigbee2mqtt`.
-_KINDS: dict[str, OpenAccount] = {}
+_KINDS: dict[str, OpenAccount] = {
+    "zwave_js": open_zwave_js,  # settings: url (ws://HOST:3000)
+}
 
 KINDS: Mapping[str, OpenAccount] = MappingProxyType(_KINDS)
 
