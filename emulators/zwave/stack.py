@@ -84,7 +84,13 @@ class ZwaveStack:
     """mock-server + zwave-server for `locks` mock locks (node ids 2..locks+1) of `slots` user
     code slots each."""
 
-    def __init__(self, locks: int = 3, slots: int = 30, workdir: Path | None = None) -> None:
+    def __init__(
+        self,
+        locks: int = 3,
+        slots: int = 30,
+        workdir: Path | None = None,
+        ws_port: int | None = None,
+    ) -> None:
         self.locks = locks
         self.slots_per_lock = slots
         self._own_workdir = workdir is None
@@ -93,7 +99,7 @@ class ZwaveStack:
         )
         self.serial_port = 0
         self.control_port = 0
-        self.ws_port = free_port()
+        self.ws_port = free_port() if ws_port is None else ws_port
         self._mock: subprocess.Popen[bytes] | None = None
         self._server: subprocess.Popen[bytes] | None = None
 

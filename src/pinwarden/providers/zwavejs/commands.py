@@ -1,10 +1,11 @@
 """The Z-Wave commands pinwarden sends to one node, and what their answers mean.
 
 User Code CC (99): a slot is read fresh from the lock with the CC API's `get` (zwave-js's cached
-value lags a write by about a second until its own verification read lands), written with
-`node.set_value` on `userCode` (the PIN always as a string: a number is refused) and cleared by
-setting `userIdStatus` to Available, as Home Assistant does. Door Lock CC (98): `targetMode`
-set, `currentMode` read. Errors from the server come back as values of this module
+value lags a write by about a second), written with the CC API's `set` (status Enabled, the PIN
+always as a string: a number is refused) and cleared with its `clear`. Not `node.set_value`, as
+Home Assistant does: that keeps a slot's cached status (a disabled slot would stay disabled) and
+always makes zwave-js read the slot again a second later, one more radio round trip per code on
+top of pinwarden's own read. Door Lock CC (98): `targetMode` set, `currentMode` read. Errors from the server come back as values of this module
 (`NoAnswer`, `Gone`, `Refused`) so the lock adapter decides what they mean for a write or a read;
 no message here ever contains a PIN.
 """
@@ -89,10 +90,28 @@ def _translate(exc: FailedCommand, pin: str | None) -> Exception:
     return Refused(redacted(str(exc), pin))
 
 
+# A Supervision Report's status, as the setValue status it amounts to. No report at all (the
+# lock does not support Supervision) is "Success Unsupervised": sent, not known to be done.
+_SUPERVISION_STATUS = {
+    0x00: SetValueStatus.NO_DEVICE_SUPPORT,
+    0x01: SetValueStatus.WORKING,
+    0x02: SetValueStatus.FAIL,
+    0xFF: SetValueStatus.SUCCESS,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class SetOutcome:
     status: SetValueStatus
     message: str
+
+
+def supervised(answer: Any) -> SetOutcome:
+    """What a CC API set's answer (a Supervision result, or nothing) says about the command."""
+    if not isinstance(answer, dict):
+        return SetOutcome(SetValueStatus.SUCCESS_UNSUPERVISED, "")
+    status = _SUPERVISION_STATUS.get(int(answer.get("status", 0x02)), SetValueStatus.FAIL)
+    return SetOutcome(status, "")
 
 
 def _occupied(status: int) -> bool:
@@ -142,18 +161,16 @@ class NodeCommands:
         return int(count) if isinstance(count, int) else None
 
     async def set_code(self, slot: int, code: str) -> SetOutcome:
-        return await self._set_value(
-            CommandClass.USER_CODE, "userCode", slot, code, doing=f"writing slot {slot}", pin=code
+        enabled = int(UserIdStatus.ENABLED)
+        doing = f"writing slot {slot}"
+        answer = await self._invoke(
+            CommandClass.USER_CODE, "set", slot, enabled, code, doing=doing, pin=code
         )
+        return supervised(answer)
 
     async def clear_slot(self, slot: int) -> SetOutcome:
-        return await self._set_value(
-            CommandClass.USER_CODE,
-            "userIdStatus",
-            slot,
-            int(UserIdStatus.AVAILABLE),
-            doing=f"clearing slot {slot}",
-        )
+        doing = f"clearing slot {slot}"
+        return supervised(await self._invoke(CommandClass.USER_CODE, "clear", slot, doing=doing))
 
     async def set_bolt(self, locked: bool) -> SetOutcome:
         mode = DoorLockMode.SECURED if locked else DoorLockMode.UNSECURED
@@ -169,7 +186,9 @@ class NodeCommands:
 
     # -- the two kinds of server command -------------------------------------------------------
 
-    async def _invoke(self, cc: CommandClass, method: str, *args: Any, doing: str) -> Any:
+    async def _invoke(
+        self, cc: CommandClass, method: str, *args: Any, doing: str, pin: str | None = None
+    ) -> Any:
         message = {
             "command": "endpoint.invoke_cc_api",
             "nodeId": self.node_id,
@@ -178,7 +197,7 @@ class NodeCommands:
             "methodName": method,
             "args": list(args),
         }
-        result = await self._send(message, doing=doing, pin=None)
+        result = await self._send(message, doing=doing, pin=pin)
         return result.get("response")
 
     async def _set_value(
