@@ -1,5 +1,5 @@
 """One real Z-Wave JS stack for the whole session (mock-server + zwave-server on loopback,
-emulators/zwave), and an opened `zwave_js` account per test.
+emulators/zwave), and a `zwave_js` account opened by each test (`opened_account`, `one_lock`).
 
 A mock lock takes about 3.5 s to interview, so the stack is started once and every test resets
 the lock it uses. Without the npm packages the tests skip on a workstation and fail in CI
@@ -11,18 +11,18 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
-import pytest_asyncio
 from emulators.zwave.stack import StackError, ZwaveStack
 
 from pinwarden.domain.model import Capabilities
 from pinwarden.engine.clock import VirtualClock
 from pinwarden.providers.base import AccountConfig
-from pinwarden.providers.zwavejs import ZwaveJsAccount
+from pinwarden.providers.zwavejs import ZwaveJsAccount, ZwaveJsLock
 from pinwarden.providers.zwavejs.connection import Backoff
-from tests.providers.contract import NOW, WAIT, EventRecorder, eventually
+from tests.providers.contract import NOW, WAIT, ContractTarget, EventRecorder, eventually
 
 # Nodes 2 and 3 are User Code v1 locks, node 4 a v2 lock under Supervision (locks.cjs).
 LOCKS = 3
@@ -78,10 +78,10 @@ class Opened:
         return found[str(node)].capabilities
 
 
-@pytest_asyncio.fixture
-async def opened(zwave_stack: ZwaveStack) -> AsyncIterator[Opened]:
+@asynccontextmanager
+async def opened_account(stack: ZwaveStack) -> AsyncIterator[Opened]:
     """A `zwave_js` account connected to the stack, its events recorded."""
-    config = AccountConfig("acct_zwave", "zwave_js", {"url": zwave_stack.url})
+    config = AccountConfig("acct_zwave", "zwave_js", {"url": stack.url})
     account = ZwaveJsAccount(config, VirtualClock(NOW), backoff=Backoff(first=0.2, most=2.0))
     events = EventRecorder()
 
@@ -94,3 +94,50 @@ async def opened(zwave_stack: ZwaveStack) -> AsyncIterator[Opened]:
         yield Opened(account, events)
     finally:
         await account.close()
+
+
+@dataclass
+class OneLock:
+    """One emptied mock lock, through an opened account."""
+
+    stack: ZwaveStack
+    opened: Opened
+    node: int
+    lock: ZwaveJsLock
+
+    @property
+    def ref(self) -> str:
+        return str(self.node)
+
+    @property
+    def events(self) -> EventRecorder:
+        return self.opened.events
+
+    async def control(self, action: str, *args: object, **settings: object) -> object:
+        """One of the stack's control calls for this lock, off the event loop."""
+        call = getattr(self.stack, action)
+        return await asyncio.to_thread(call, self.node, *args, **settings)
+
+    async def on_lock(self) -> dict[int, str]:
+        return await asyncio.to_thread(self.stack.slots, self.node)
+
+
+@asynccontextmanager
+async def one_lock(stack: ZwaveStack, kind: str, index: int = 0) -> AsyncIterator[OneLock]:
+    """The `index`th lock of `kind` ("v1", "v2"), emptied, through a freshly opened account;
+    reset again afterwards (a test may leave it dead or slow)."""
+    node = stack.nodes_of_kind(kind)[index]
+    await asyncio.to_thread(stack.reset, node)
+    try:
+        async with opened_account(stack) as opened:
+            lock = opened.account.lock(str(node), await opened.capabilities(node))
+            yield OneLock(stack, opened, node, lock)
+    finally:
+        await asyncio.to_thread(stack.reset, node)
+
+
+@asynccontextmanager
+async def zwave_contract_target(stack: ZwaveStack, kind: str) -> AsyncIterator[ContractTarget]:
+    async with one_lock(stack, kind) as one:
+        keypad = ZwaveKeypad(stack, one.node)
+        yield ContractTarget(one.opened.account, one.lock, keypad, one.events)

@@ -28,6 +28,7 @@ from pinwarden.providers.base import (
     LockEventKind,
 )
 from pinwarden.providers.zwavejs import events
+from pinwarden.providers.zwavejs.commands import Gone, NoAnswer, NodeCommands, Refused
 from pinwarden.providers.zwavejs.connection import Backoff, Connection
 from pinwarden.providers.zwavejs.lock import ZwaveJsLock
 from pinwarden.providers.zwavejs.reports import USER_CODE_VALUES, LockReports
@@ -98,24 +99,35 @@ class ZwaveJsAccount:
 
     async def discover(self) -> Sequence[DiscoveredLock]:
         nodes = self._connection.driver.controller.nodes.values()
-        return [self._discovered(node) for node in nodes if is_lock(node)]
+        return [await self._discovered(node) for node in list(nodes) if is_lock(node)]
 
     def lock(self, lock_ref: str, capabilities: Capabilities) -> ZwaveJsLock:
         return ZwaveJsLock(self._connection, self._reports, int(lock_ref), capabilities)
 
-    def _discovered(self, node: Node) -> DiscoveredLock:
+    async def _discovered(self, node: Node) -> DiscoveredLock:
         profile = brand_profile(BRAND)
-        slots = known_slot_count(node) or profile.capabilities.slot_count
+        slots = known_slot_count(node) or await self._ask_slot_count(node)
         config = node.device_config
         return DiscoveredLock(
             lock_ref=str(node.node_id),
             name=node.name or f"Z-Wave lock {node.node_id}",
             brand=BRAND,
-            capabilities=replace(profile.capabilities, slot_count=slots),
+            capabilities=replace(
+                profile.capabilities, slot_count=slots or profile.capabilities.slot_count
+            ),
             online=node.status not in (NodeStatus.DEAD, NodeStatus.ASLEEP),
             manufacturer=config.manufacturer or None,
             model=config.label or node.label or None,
         )
+
+    async def _ask_slot_count(self, node: Node) -> int | None:
+        """User Code CC `getUsersCount`, for a lock whose interview did not get that far."""
+        if node.status in (NodeStatus.DEAD, NodeStatus.ASLEEP):
+            return None
+        try:
+            return await NodeCommands(self._connection, self._reports, node.node_id).users_count()
+        except (NoAnswer, Gone, Refused):
+            return None
 
     # -- what the locks push -------------------------------------------------------------------
 

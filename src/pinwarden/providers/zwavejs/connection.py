@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from zwave_js_server.client import Client
-from zwave_js_server.exceptions import BaseZwaveJSServerError, NotConnected, TransportError
+from zwave_js_server.exceptions import NotConnected, TransportError
 from zwave_js_server.model.driver import Driver
 
 from pinwarden.providers.base import AccountUnavailable
@@ -65,6 +65,7 @@ class Connection:
         on_lost: Callable[[], None],
         backoff: Backoff = Backoff(),
         command_timeout: float = 30.0,
+        ready_timeout: float = 120.0,
     ) -> None:
         self.url = url
         self.where = describe_url(url)
@@ -72,6 +73,8 @@ class Connection:
         self._on_lost = on_lost
         self._backoff = backoff
         self.command_timeout = command_timeout
+        # How long a server may take to send its state (a big network, a busy host).
+        self._ready_timeout = ready_timeout
         self._session: aiohttp.ClientSession | None = None
         self._client: Client | None = None
         self._task: asyncio.Task[None] | None = None
@@ -143,13 +146,16 @@ class Connection:
 
     async def _run(self) -> None:
         delay = self._backoff.first
-        reconnected = False
+        reconnected = failing = False
         while not self._closing:
             try:
                 if await self._serve(reconnected):
-                    delay, reconnected = self._backoff.first, True
-            except (BaseZwaveJSServerError, aiohttp.ClientError, OSError) as exc:
-                log.warning("Z-Wave JS server at %s: %s", self.where, type(exc).__name__)
+                    delay, reconnected, failing = self._backoff.first, True, False
+            except Exception as exc:  # whatever ended it, the loop goes on until closed
+                # Said once per outage, then quietly until the server is back.
+                level = logging.DEBUG if failing else logging.WARNING
+                log.log(level, "cannot reach the Z-Wave JS server at %s: %s", self.where, _why(exc))
+                failing = True
             finally:
                 self._tried.set()
             if self._closing:
@@ -165,9 +171,16 @@ class Connection:
         ready = asyncio.Event()
         listening = asyncio.create_task(client.listen(ready))
         became_ready = asyncio.create_task(ready.wait())
-        await asyncio.wait({listening, became_ready}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(
+            {listening, became_ready},
+            timeout=self._ready_timeout,
+            return_when=asyncio.FIRST_COMPLETED,
+        )
         if not ready.is_set():
             became_ready.cancel()
+            if not listening.done():
+                await client.disconnect()
+                raise TimeoutError(f"no driver state within {self._ready_timeout:g} s")
             await listening  # raises what ended it
             return False
         assert client.driver is not None
@@ -183,3 +196,10 @@ class Connection:
                 log.warning("lost the Z-Wave JS server at %s; reconnecting", self.where)
                 self._on_lost()
         return True
+
+
+def _why(exc: BaseException) -> str:
+    """An exception in a few words for the log (the library's texts hold no secrets; a URL's
+    credentials, if any, are not part of them)."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

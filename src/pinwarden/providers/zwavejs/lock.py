@@ -71,16 +71,8 @@ class ZwaveJsLock:
         for slot in range(1, self._capabilities.slot_count + 1):
             try:
                 seen = await self._commands.read_slot(slot)
-            except NoAnswer as exc:
-                raise DeviceUnreachable(ERRORS.offline, f"the lock did not answer: {exc}") from None
-            except Gone as exc:
-                raise DeviceUnreachable(
-                    "device_removed", f"the lock left the network: {exc}"
-                ) from None
-            except Refused as exc:
-                raise DeviceUnreachable(
-                    "provider_issue", f"the lock could not be read: {exc}"
-                ) from None
+            except _COMMAND_FAILURES as exc:
+                raise _unreachable(exc) from None
             if seen is not None:
                 occupied.append(seen)
         return Observation(read_at=at, slots=tuple(occupied))
@@ -90,17 +82,14 @@ class ZwaveJsLock:
             return refusal
         try:
             self._reachable_node()
-        except DeviceUnreachable as exc:
-            return WriteResult.unreachable(exc.issue_code, exc.message)
-        try:
             seen = await self._commands.read_slot(command.slot)
             if isinstance(command, ClearSlot):
                 return await self._clear(command, seen)
             return await self._set(command, seen)
-        except NoAnswer as exc:
-            return WriteResult.unreachable(ERRORS.offline, f"the lock did not answer: {exc}")
-        except Gone as exc:
-            return WriteResult.unreachable("device_removed", f"the lock left the network: {exc}")
+        except DeviceUnreachable as exc:
+            return WriteResult.unreachable(exc.issue_code, exc.message)
+        except _COMMAND_FAILURES as exc:
+            return _failed(exc)
 
     # -- DoorControl -----------------------------------------------------------------------------
 
@@ -108,19 +97,16 @@ class ZwaveJsLock:
         """Turn the bolt; confirmed once the lock reports the mode asked for."""
         try:
             self._reachable_node()
-        except DeviceUnreachable as exc:
-            return WriteResult.unreachable(exc.issue_code, exc.message)
-        try:
             outcome = await self._commands.set_bolt(locked)
             if outcome.status not in _ACCEPTED:
                 return WriteResult.rejected("provider_issue", _status_text(outcome), terminal=False)
             if await self._commands.read_bolt() == locked:
                 return WriteResult.confirmed()
             return WriteResult.unconfirmed()
-        except NoAnswer as exc:
-            return WriteResult.unreachable(ERRORS.offline, f"the lock did not answer: {exc}")
-        except (Gone, Refused) as exc:
-            return WriteResult.rejected("provider_issue", str(exc), terminal=False)
+        except DeviceUnreachable as exc:
+            return WriteResult.unreachable(exc.issue_code, exc.message)
+        except _COMMAND_FAILURES as exc:
+            return _failed(exc)
 
     # -- the two writes --------------------------------------------------------------------------
 
@@ -223,6 +209,29 @@ class ZwaveJsLock:
         else:
             return None
         return WriteResult.rejected(ERRORS.bad_format, message, terminal=True)
+
+
+# What a command's failure says about the lock: its catalog code, and words for the message.
+_FAILURES: dict[type[Exception], tuple[str, str]] = {
+    NoAnswer: (ERRORS.offline, "the lock did not answer"),
+    Gone: ("device_removed", "the lock left the Z-Wave network"),
+    Refused: ("provider_issue", "the lock or the server refused the command"),
+}
+_COMMAND_FAILURES = (NoAnswer, Gone, Refused)
+
+
+def _unreachable(exc: Exception) -> DeviceUnreachable:
+    code, words = _FAILURES[type(exc)]
+    return DeviceUnreachable(code, f"{words}: {exc}")
+
+
+def _failed(exc: Exception) -> WriteResult:
+    """A write's result when one of its commands failed: a refusal is the lock's answer (and
+    may pass), silence or a missing node make the lock unreachable."""
+    code, words = _FAILURES[type(exc)]
+    if isinstance(exc, Refused):
+        return WriteResult.rejected(code, f"{words}: {exc}", terminal=False)
+    return WriteResult.unreachable(code, f"{words}: {exc}")
 
 
 def _duplicate(slot: int) -> WriteResult:
