@@ -52,7 +52,7 @@ def from_notification(node_id: int, data: Mapping[str, Any], at: datetime) -> Lo
     if data.get("ccId") != NOTIFICATION_CC or args.get("type") != ACCESS_CONTROL:
         return None
     event = args.get("event")
-    if event not in ACCESS_CONTROL_EVENTS:
+    if not isinstance(event, int) or event not in ACCESS_CONTROL_EVENTS:
         return None
     kind, method = ACCESS_CONTROL_EVENTS[event]
     detail = {"zwave_event": event, "label": str(args.get("eventLabel", ""))}

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 USER_CODE_VALUES = ("userIdStatus", "userCode")
 
@@ -70,7 +73,8 @@ class LockReports:
         self._news.set()
         self._news = asyncio.Event()
 
-    async def _until(self, found: Any, timeout: float) -> Any:
+    async def _until(self, found: Callable[[], T | None], timeout: float) -> T | None:
+        """`found()`'s first answer that is not None, waiting for news up to `timeout`."""
         try:
             async with asyncio.timeout(timeout):
                 while (result := found()) is None:
