@@ -39,7 +39,7 @@ from emulators.zwave.stack import ZwaveStack  # noqa: E402
 from pinwarden.catalog.brands import brand_profile  # noqa: E402
 from pinwarden.engine.clock import SystemClock  # noqa: E402
 from pinwarden.providers.base import AccountConfig, Lock, Outcome, SetSlot  # noqa: E402
-from pinwarden.providers.zwavejs import ZwaveJsAccount  # noqa: E402
+from pinwarden.providers.zwavejs.account import ZwaveJsAccount  # noqa: E402
 
 
 @dataclass

@@ -20,8 +20,9 @@ from emulators.zwave.stack import StackError, ZwaveStack
 from pinwarden.domain.model import Capabilities
 from pinwarden.engine.clock import VirtualClock
 from pinwarden.providers.base import AccountConfig
-from pinwarden.providers.zwavejs import ZwaveJsAccount, ZwaveJsLock
+from pinwarden.providers.zwavejs.account import ZwaveJsAccount
 from pinwarden.providers.zwavejs.connection import Backoff
+from pinwarden.providers.zwavejs.lock import ZwaveJsLock
 from tests.providers.contract import NOW, WAIT, ContractTarget, EventRecorder, eventually
 
 # Nodes 2 and 3 are User Code v1 locks, node 4 a v2 lock under Supervision (locks.cjs).
