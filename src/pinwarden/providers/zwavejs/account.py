@@ -83,7 +83,7 @@ class ZwaveJsAccount:
         self._sink: EventSink | None = None
         self._reports = LockReports()
         self._connection = Connection(
-            validated_url(config.settings), self._on_ready, self._on_lost, backoff, command_timeout
+            validated_url(config.settings), self._on_ready, backoff, command_timeout
         )
 
     @property
@@ -141,9 +141,6 @@ class ZwaveJsAccount:
                 # Whatever happened while pinwarden was away: the engine looks at every lock.
                 kind = "dead" if node.status == NodeStatus.DEAD else "alive"
                 self._deliver(events.from_node_status(node.node_id, kind, self._clock.now()))
-
-    def _on_lost(self) -> None:
-        """Nothing to do: `connected` turns False, commands raise AccountUnavailable."""
 
     def _listen_to(self, node: Node) -> None:
         for name in _NODE_EVENTS:

@@ -56,13 +56,13 @@ def describe_url(url: str) -> str:
 
 class Connection:
     """A kept-open connection. `on_ready(driver, reconnected)` runs each time the driver's
-    state has been received (listeners go on that driver); `on_lost()` when it goes."""
+    state has been received (listeners go on that driver). While there is none, `connected` is
+    False and commands raise AccountUnavailable."""
 
     def __init__(
         self,
         url: str,
         on_ready: Callable[[Driver, bool], None],
-        on_lost: Callable[[], None],
         backoff: Backoff = Backoff(),
         command_timeout: float = 30.0,
         ready_timeout: float = 120.0,
@@ -70,7 +70,6 @@ class Connection:
         self.url = url
         self.where = describe_url(url)
         self._on_ready = on_ready
-        self._on_lost = on_lost
         self._backoff = backoff
         self.command_timeout = command_timeout
         # How long a server may take to send its state (a big network, a busy host).
@@ -186,15 +185,19 @@ class Connection:
         assert client.driver is not None
         self._client = client
         log.info("connected to the Z-Wave JS server at %s", self.where)
-        self._on_ready(client.driver, reconnected)
+        try:
+            self._on_ready(client.driver, reconnected)
+        except Exception:  # the account's listeners; the connection itself is fine
+            log.exception("setting up after connecting to %s failed", self.where)
         self._tried.set()
         try:
             await listening
+        except Exception as exc:  # the socket failed rather than closed: the same to us
+            log.debug("the connection to %s ended: %s", self.where, _why(exc))
         finally:
             self._client = None
             if not self._closing:
                 log.warning("lost the Z-Wave JS server at %s; reconnecting", self.where)
-                self._on_lost()
         return True
 
 
