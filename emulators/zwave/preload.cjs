@@ -5,7 +5,8 @@
 //    and throws ("does not start with SOF") when two frames arrive merged in one chunk, which
 //    happens under load. We re-split the byte stream into frames before mock-server sees it.
 // 2. It always advertises itself over mDNS (multicast, beyond loopback). We replace the mDNS
-//    responder with one that does nothing; nothing here may send beyond 127.0.0.1.
+//    responder with one that does nothing; nothing here may send beyond 127.0.0.1 (mock-server
+//    still prints "Enabled mDNS service discovery.": the stub accepted the call, nothing is sent).
 // 3. It exits when a frame it sends to the host is never acknowledged, which is what happens
 //    when zwave-server goes away (restarts) while a lock is still answering. A real controller
 //    stick survives its host restarting, so that one rejection is logged and let go.
