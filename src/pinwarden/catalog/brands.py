@@ -14,12 +14,17 @@ documented choice:
 - smartthings: no native schedules (codes set just in time), 30 slots of which 3 are its own.
 - igloohome: 6-digit PINs, 100 slots, no backup pool.
 
-Real locks reached through a protocol adapter rather than simulated have profiles of their own
-(`PROTOCOL_BRANDS`): the sandbox, the demo and the simulation iterate `BRANDS` only.
+Real locks reached through a home-automation stack rather than a vendor cloud have profiles of
+their own (`REAL_LOCK_BRANDS`); the sandbox, the demo and the simulation use only the seven
+brands above (`BRANDS`):
 
-- zigbee_lock: a keypad lock behind Zigbee2MQTT. No native schedules (codes are set just in
-  time), 4-8 digit PINs (the ZCL Door Lock cluster's usual min/max PIN length), 2 s between
-  commands (lock_code_manager's pacing), slot count per model from `catalog/zigbee_models.py`.
+- zwave_lock: any Z-Wave keypad lock with User Code CC, through a Z-Wave JS server. No native
+  schedules (codes are set just in time). The slot count is the lock's own (User Code CC
+  `getUsersCount`, found at discovery; 30 until then); PINs of 4-10 digits, what User Code CC
+  allows; commands to one lock 2 s apart (lock_code_manager's pacing for every lock).
+- zigbee_lock: a keypad lock behind Zigbee2MQTT. No native schedules, 4-8 digit PINs (the ZCL
+  Door Lock cluster's usual min/max PIN length), 2 s between commands, slot count per model
+  from `catalog/zigbee_models.py`.
 """
 
 from __future__ import annotations
@@ -196,9 +201,21 @@ _PROFILES = (
     ),
 )
 
-BRANDS: Mapping[str, BrandProfile] = MappingProxyType({p.brand: p for p in _PROFILES})
-
-_PROTOCOL_PROFILES = (
+_REAL_LOCK_PROFILES = (
+    BrandProfile(
+        brand="zwave_lock",
+        device_type="zwave_lock",
+        manufacturer_display_name="Z-Wave",
+        model_display_name="Keypad lock (User Code CC)",
+        capabilities=Capabilities(
+            brand="zwave_lock",
+            slot_count=30,
+            native_scheduling=False,
+            supported_code_lengths=(4, 5, 6, 7, 8, 9, 10),
+            min_command_interval_seconds=2.0,
+        ),
+        errors=BrandErrorCodes(),
+    ),
     BrandProfile(
         brand="zigbee_lock",
         device_type="zigbee_lock",
@@ -219,18 +236,22 @@ _PROTOCOL_PROFILES = (
     ),
 )
 
-PROTOCOL_BRANDS: Mapping[str, BrandProfile] = MappingProxyType(
-    {p.brand: p for p in _PROTOCOL_PROFILES}
+# The sandbox brands: one simulator each (seeded by `--demo`).
+BRANDS: Mapping[str, BrandProfile] = MappingProxyType({p.brand: p for p in _PROFILES})
+# Locks pinwarden reaches through a real installation (a Z-Wave JS server, ...).
+REAL_LOCK_BRANDS: Mapping[str, BrandProfile] = MappingProxyType(
+    {p.brand: p for p in _REAL_LOCK_PROFILES}
 )
+ALL_BRANDS: Mapping[str, BrandProfile] = MappingProxyType({**BRANDS, **REAL_LOCK_BRANDS})
 
 
 def brand_profile(brand: str) -> BrandProfile:
     """The profile for `brand`; raises ValueError naming the known brands."""
-    profile = BRANDS.get(brand) or PROTOCOL_BRANDS.get(brand)
-    if profile is None:
-        known = ", ".join([*BRANDS, *PROTOCOL_BRANDS])
-        raise ValueError(f"unknown lock brand {brand!r}; known brands: {known}")
-    return profile
+    try:
+        return ALL_BRANDS[brand]
+    except KeyError:
+        known = ", ".join(ALL_BRANDS)
+        raise ValueError(f"unknown lock brand {brand!r}; known brands: {known}") from None
 
 
 # Seam's device types for locks of these makers: a lock behind Z-Wave JS or Zigbee2MQTT that

@@ -15,6 +15,7 @@ from pinwarden.engine.clock import Clock
 from pinwarden.providers import zigbee2mqtt
 from pinwarden.providers.base import Account, AccountConfig
 from pinwarden.providers.sandbox.account import SandboxAccount
+from pinwarden.providers.zwavejs import open_zwave_js
 from pinwarden.store.store import Store
 
 
@@ -33,6 +34,7 @@ OpenAccount = Callable[[AccountConfig, AccountContext], Account]
 _KINDS: dict[str, OpenAccount] = {
     "sandbox": lambda config, context: SandboxAccount(config, _store(context)),
     "zigbee2mqtt": lambda config, context: zigbee2mqtt.open_account(config, context.clock),
+    "zwave_js": lambda config, context: open_zwave_js(config, context.clock),  # url: ws://HOST:3000
 }
 
 

@@ -87,3 +87,14 @@ def test_igloohome_has_no_backup_pool_and_no_name_rule() -> None:
     assert properties["supports_backup_access_code_pool"] is False
     assert properties["code_constraints"] == []
     assert properties["supported_code_lengths"] == [6]
+
+
+def test_zwave_keypad_locks_have_a_just_in_time_profile_of_their_own() -> None:
+    profile = brand_profile("zwave_lock")
+    assert "zwave_lock" not in BRANDS  # no sandbox simulator: the Z-Wave JS emulator plays it
+    assert profile.device_type == "zwave_lock"
+    caps = profile.capabilities
+    assert caps.native_scheduling is False
+    assert caps.supported_code_lengths == tuple(range(4, 11))  # User Code CC: 4-10 characters
+    assert caps.min_command_interval_seconds == 2.0
+    assert set(caps.code_constraints) <= SEAM_CONSTRAINT_TYPES

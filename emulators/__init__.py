@@ -1,0 +1,1 @@
+"""Emulated lock installations pinwarden connects to in tests, benchmarks and demos."""
