@@ -5,6 +5,7 @@ its locks as a person would (the keypad, the radio) and to see what is physicall
 
 - `Zigbee2MQTTStack`: the real Mosquitto broker and the project's Zigbee2MQTT emulator
   (`pinwarden.emulators.zigbee2mqtt`), running on an event loop of its own in a thread.
+- `ZWaveJSStack`: the real Z-Wave JS stack from npm (emulators/zwave).
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ class Stack(Protocol):
 
     def codes_on(self, lock: str) -> dict[int, str]:
         """Slot -> PIN physically on the lock."""
+        ...
+
+    def name_of(self, discovered: str) -> str:
+        """The test's name for a lock, from the name the installation reports."""
         ...
 
     def close(self) -> None: ...
@@ -119,8 +124,77 @@ class Zigbee2MQTTStack:
     def codes_on(self, lock: str) -> dict[int, str]:
         return {int(slot): pin for slot, pin in self.emulator.lock(lock).physical_codes().items()}
 
+    def name_of(self, discovered: str) -> str:
+        return discovered
+
     def close(self) -> None:
         try:
             self._loop.run(self.emulator.stop())
         finally:
             self._loop.close()
+
+
+class ZWaveJSStack:
+    """The real Z-Wave JS stack (emulators/zwave: zwave-js's mock-server and zwave-server) with
+    two v1 keypad locks, shared by the tests of a session (interviewing a lock takes seconds):
+    each test starts from empty, unlocked, answering locks."""
+
+    kind = "zwave_js"
+    locks = ("front_door", "back_door")
+    _shared: Any = None
+
+    def __init__(self) -> None:
+        from emulators.zwave.stack import StackError, ZwaveStack
+
+        if ZWaveJSStack._shared is None:
+            stack = ZwaveStack(locks=2, slots=12)
+            try:
+                stack.start()
+            except StackError as exc:
+                if os.environ.get("CI") == "true":
+                    raise
+                import pytest
+
+                pytest.skip(f"the Z-Wave JS stack could not start: {exc}")
+            ZWaveJSStack._shared = stack
+        self.stack = ZWaveJSStack._shared
+        self.nodes = {"front_door": 2, "back_door": 3}
+        for node in self.nodes.values():
+            self.stack.reset(node)
+        self._names = {f"Mock lock {n - 1}": name for name, n in self.nodes.items()}
+
+    def name_of(self, discovered: str) -> str:
+        return self._names.get(discovered, discovered)
+
+    def account(self) -> dict[str, Any]:
+        return {"account_type": self.kind, "url": self.stack.url}
+
+    def keypad_enter(self, lock: str, pin: str) -> None:
+        self.stack.keypad_enter(self.nodes[lock], pin)
+
+    def keypad_program(self, lock: str, slot: int, pin: str) -> None:
+        self.stack.keypad_program(self.nodes[lock], slot, pin)
+
+    def keypad_delete(self, lock: str, slot: int) -> None:
+        self.stack.keypad_delete(self.nodes[lock], slot)
+
+    def go_offline(self, lock: str) -> None:
+        self.stack.configure(self.nodes[lock], dead=True)
+
+    def go_online(self, lock: str) -> None:
+        self.stack.configure(self.nodes[lock], dead=False)
+
+    def restart(self) -> None:
+        self.stack.restart_server()
+
+    def codes_on(self, lock: str) -> dict[int, str]:
+        return self.stack.slots(self.nodes[lock])
+
+    def close(self) -> None:
+        """The stack stays up for the next test (stopped at exit)."""
+
+
+def stop_shared_stacks() -> None:
+    if ZWaveJSStack._shared is not None:
+        ZWaveJSStack._shared.stop()
+        ZWaveJSStack._shared = None

@@ -21,11 +21,22 @@ from pinwarden.engine.clock import VirtualClock
 from pinwarden.server import Runtime, build
 from pinwarden.service import auth
 from pinwarden.store.store import Store
-from tests.real_locks.stacks import Stack, Zigbee2MQTTStack
+from tests.real_locks.stacks import Stack, Zigbee2MQTTStack, ZWaveJSStack, stop_shared_stacks
 from tests.support import START, ServerThread, client
 
 HOUR = 3600
-STACKS: dict[str, Callable[[], Stack]] = {"zigbee2mqtt": Zigbee2MQTTStack}
+STACKS: dict[str, Callable[[], Stack]] = {
+    "zigbee2mqtt": Zigbee2MQTTStack,
+    "zwave_js": ZWaveJSStack,
+}
+# The Z-Wave stack is shared by this file's tests: keep them on one worker.
+pytestmark = pytest.mark.xdist_group("real_locks")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_stacks() -> Iterator[None]:
+    yield
+    stop_shared_stacks()
 
 
 def eventually(check: Callable[[], Any], what: str, timeout: float = 30) -> Any:
@@ -53,7 +64,7 @@ class World:
             lambda: len(self.devices()) == len(stack.locks) and self.devices(),
             "the account's locks were found",
         )
-        self.locks = {d["display_name"]: d["device_id"] for d in listed}
+        self.locks = {stack.name_of(d["display_name"]): d["device_id"] for d in listed}
 
     def ok(self, path: str, **body: Any) -> dict[str, Any]:
         response = self.http.post(path, json=body)
@@ -279,3 +290,57 @@ def test_lock_and_unlock_the_door_through_action_attempts(world: World) -> None:
         assert done["status"] == "success", done
         device = next(d for d in world.devices() if d["device_id"] == lock)
         assert device["properties"]["locked"] is locked
+
+
+def test_a_lock_with_every_slot_taken_says_so_before_it_is_due(world: World) -> None:
+    lock = world.locks["back_door"]
+    device = next(d for d in world.devices() if d["device_id"] == lock)
+    room = device["properties"]["max_active_codes_supported"]
+    for n in range(room):
+        world.ok("/access_codes/create", device_id=lock, name=f"Staff {n}", code=f"{5000 + n * 7}")
+    world.advance(0)
+    start = world.now() + timedelta(days=5)
+    late = world.seam.access_codes.create(
+        device_id=lock,
+        name="Guest",
+        code="9182",
+        starts_at=_iso(start),
+        ends_at=_iso(start + timedelta(days=1)),
+    )
+    world.advance(0)
+    issues = {e["error_code"] for e in world.code(late.access_code_id)["errors"]}
+    assert "no_space_for_access_code_on_device" in issues  # five days ahead, not at check-in
+    assert len(world.stack.codes_on("back_door")) == room
+
+
+def test_check_out_on_a_lock_that_is_offline_is_removed_when_it_is_back(world: World) -> None:
+    lock = world.locks["front_door"]
+    start = world.now() + timedelta(hours=2)
+    code = world.seam.access_codes.create(
+        device_id=lock,
+        name="Guest",
+        code="6284",
+        starts_at=_iso(start),
+        ends_at=_iso(start + timedelta(hours=10)),
+    )
+    world.advance((start - world.now()).total_seconds() + 60)
+    assert world.code(code.access_code_id)["status"] == "set"
+    world.stack.go_offline("front_door")
+    world.advance(11 * HOUR)  # past check-out
+    fresh = world.code(code.access_code_id)
+    assert fresh["status"] == "removing"
+    assert {w["warning_code"] for w in fresh["warnings"]} & {"delay_in_removing_from_device"} or {
+        e["error_code"] for e in fresh["errors"]
+    } & {"failed_to_remove_from_device"}
+    assert "6284" in world.stack.codes_on("front_door").values()  # the lock could not be told
+    world.stack.go_online("front_door")
+    world.settle(
+        lambda: (
+            "6284" not in world.stack.codes_on("front_door").values()
+            and world.http.post(
+                "/access_codes/get", json={"access_code_id": code.access_code_id}
+            ).status_code
+            == 404
+        ),
+        "the code removed once the lock is back",
+    )

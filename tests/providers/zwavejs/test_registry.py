@@ -6,7 +6,7 @@ import pytest
 
 from pinwarden.engine.clock import VirtualClock
 from pinwarden.providers.base import AccountConfig
-from pinwarden.providers.registry import KINDS, open_account
+from pinwarden.providers.registry import KINDS, AccountContext, open_account
 from tests.providers.contract import NOW
 
 
@@ -18,10 +18,10 @@ def test_an_account_needs_a_websocket_url() -> None:
     for settings in ({}, {"url": "http://127.0.0.1:3000"}, {"url": 3000}):
         config = AccountConfig("acct", "zwave_js", settings)
         with pytest.raises(ValueError, match="ws://"):
-            open_account(config, VirtualClock(NOW))
+            open_account(config, AccountContext(VirtualClock(NOW)))
 
 
 async def test_an_account_is_not_connected_until_opened() -> None:
     config = AccountConfig("acct", "zwave_js", {"url": "ws://127.0.0.1:3000"})
-    account = open_account(config, VirtualClock(NOW))
+    account = open_account(config, AccountContext(VirtualClock(NOW)))
     assert account.connected is False
