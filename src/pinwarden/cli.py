@@ -3,7 +3,8 @@
 Every wrong input ends in one line on stderr and a non-zero exit, never a traceback: `main`
 turns the errors an operator can cause (a bad argument, a service refusal, a database that is
 missing, unreachable or behind the code) into `pinwarden: <what is wrong>`. The commands live
-in cli_admin.py (operator commands) and cli_server.py (running pinwarden).
+in cli_admin.py (operator commands), cli_accounts.py (connected installations) and
+cli_server.py (running pinwarden).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 import typer
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from pinwarden import cli_admin, cli_server
+from pinwarden import cli_accounts, cli_admin, cli_server
 from pinwarden.cli_common import DATABASE_HELP, CliError, errors
 from pinwarden.service.errors import ServiceError
 from pinwarden.store.db import UnmigratedDatabase
@@ -28,8 +29,10 @@ app.add_typer(cli_admin.db_app, name="db")
 app.add_typer(cli_admin.workspace_app, name="workspace")
 app.add_typer(cli_admin.key_app, name="api-key")
 app.add_typer(cli_admin.device_app, name="device")
+app.add_typer(cli_accounts.account_app, name="account")
 for command in (cli_server.serve, cli_server.worker, cli_server.reconcile, cli_server.simulate):
     app.command()(command)
+app.command("secret-key")(cli_accounts.secret_key)
 
 
 def _database_problem(exc: DBAPIError) -> str:

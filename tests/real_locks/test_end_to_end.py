@@ -344,3 +344,22 @@ def test_check_out_on_a_lock_that_is_offline_is_removed_when_it_is_back(world: W
         ),
         "the code removed once the lock is back",
     )
+
+
+def test_an_account_deleted_takes_its_locks_and_a_deleted_lock_stays_deleted(
+    world: World,
+) -> None:
+    gone = world.locks["back_door"]
+    world.ok("/devices/delete", device_id=gone)
+    world.ok("/connected_accounts/sync", connected_account_id=world.account_id)
+    time.sleep(1)
+    world.ok("/connected_accounts/sync", connected_account_id=world.account_id)
+    eventually(
+        lambda: {d["device_id"] for d in world.devices()} == {world.locks["front_door"]},
+        "only the lock not deleted is listed",
+    )
+    assert "device.deleted" in [e["event_type"] for e in world.events(device_id=gone)]
+    world.ok("/connected_accounts/delete", connected_account_id=world.account_id)
+    assert world.devices() == []
+    listed = world.ok("/connected_accounts/list")["connected_accounts"]
+    assert world.account_id not in {a["connected_account_id"] for a in listed}

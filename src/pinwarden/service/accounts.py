@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Row, select, update
 
 from pinwarden.catalog.brands import brand_profile
 from pinwarden.domain.ids import new_id
+from pinwarden.domain.model import Issue
 from pinwarden.providers.base import AccountConfig, DiscoveredLock
 from pinwarden.service import events, wire
 from pinwarden.service.deps import Deps
@@ -445,19 +446,25 @@ def set_connected(deps: Deps, account_id: str, connected: bool, message: str = "
                 connected_accounts.c.connected_account_id == account_id
             )
         ).first()
-        if account is None or account.removed_at is not None or account.connected == connected:
+        if account is None or account.removed_at is not None:
             return
-        error = {
-            "error_code": "account_disconnected",
-            "message": message or "pinwarden cannot reach the installation; it keeps trying.",
-            "created_at": wire.iso(now),
-            "is_connected_account_error": True,
-        }
+        if account.connected == connected and bool(account.errors) != connected:
+            return  # already recorded
+        error = wire.issue_to_wire(
+            Issue(
+                "account_disconnected",
+                "error",
+                message or "pinwarden cannot reach the installation; it keeps trying.",
+                now,
+            )
+        )
         conn.execute(
             update(connected_accounts)
             .where(connected_accounts.c.connected_account_id == account_id)
             .values(connected=connected, errors=[] if connected else [error])
         )
+        if account.connected == connected:
+            return  # the error only (an account never connected yet): no event
         kind = "connected" if connected else "disconnected"
         payload: dict[str, Any] = {"connected_account_id": account_id}
         if not connected:
