@@ -116,6 +116,7 @@ class Zigbee2MQTTStack:
         """Zigbee2MQTT restarts: its MQTT side goes away and comes back; the locks (their
         radio and their codes) stay as they are."""
         codes = {name: self.emulator.lock(name) for name in self.locks}
+        self.emulator.clear_on_stop = False  # Zigbee2MQTT leaves its retained topics
         self._loop.run(self.emulator.stop())
         self.emulator = Zigbee2MQTTEmulator(self.broker, self.base, clear_on_stop=True)
         self.emulator.locks.update(codes)

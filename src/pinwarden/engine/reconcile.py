@@ -26,7 +26,7 @@ from sqlalchemy import JSON, Boolean, Connection, Row, bindparam, func, select, 
 from sqlalchemy.types import NullType
 
 from pinwarden.catalog.brands import brand_profile
-from pinwarden.domain.model import CodeStatus, Observation, Window
+from pinwarden.domain.model import CodeStatus, Observation, ObservedSlot, Window
 from pinwarden.engine import records
 from pinwarden.engine.host import ProviderHost
 from pinwarden.planner.plan import plan
@@ -216,8 +216,14 @@ class Engine:
         if refilled:
             active.update(self._snapshots(refilled))
         wakes: dict[str, datetime | None] = {}
+        # What locks showed after writes they confirmed: the next pass plans from it instead of
+        # reading the whole lock again (slow on a radio: one slot at a time).
+        carried: dict[str, Observation] = {}
         for _ in range(_MAX_PASSES):
-            observations = self._observe(active, now)
+            unread = {d: snap for d, snap in active.items() if d not in carried}
+            observations: dict[str, Observation | None] = {**carried, **self._observe(unread, now)}
+            active.update(unread)  # with what the locks reported they can do
+            carried = {}
             stale = [
                 device_id
                 for device_id, snap in active.items()
@@ -244,11 +250,15 @@ class Engine:
             ]
             if not (acting or outdated):
                 break
+            done: dict[str, Done] = {}
             for sent in self._send(
                 {device_id: plans[device_id].operations for device_id in acting}, active
             ):
                 self._record_outcomes(active, sent, now)
-            active = self._snapshots([*acting, *outdated])
+                for device_id, turn in sent.items():
+                    done.setdefault(device_id, []).extend(turn)
+            carried = _as_confirmed(active, observations, done)
+            active = self._snapshots([*acting, *outdated], carried)
         return wakes
 
     # -- reading -----------------------------------------------------------------------------
@@ -538,6 +548,33 @@ def _paced(at: datetime, last: datetime | None, snap: Snapshot) -> datetime:
     if last is None or last > at + _FOREIGN_STAMP:
         return at
     return max(at, last + _command_interval(snap))
+
+
+def _as_confirmed(
+    active: dict[str, Snapshot],
+    observations: dict[str, Observation | None],
+    done: dict[str, Done],
+) -> dict[str, Observation]:
+    """The locks whose every command this pass was confirmed (read back by the provider), as
+    they are now: their last observation with those commands applied. A lock with any other
+    answer is read again."""
+    out: dict[str, Observation] = {}
+    for device_id, commands in done.items():
+        seen = observations.get(device_id)
+        if seen is None or any(o.outcome != Outcome.CONFIRMED for _, o, _ in commands):
+            continue
+        readable = active[device_id].state.capabilities.pins_readable
+        slots = seen.by_slot()
+        for op, outcome, _ in commands:
+            if isinstance(op, RemoveCode):
+                slots.pop(op.slot, None)
+                continue
+            pin = (outcome.assigned_code or op.code) if readable else None
+            slots[op.slot] = ObservedSlot(op.slot, pin, op.name, op.starts_at, op.ends_at)
+        out[device_id] = Observation(
+            seen.read_at, tuple(slots[s] for s in sorted(slots)), seen.capabilities
+        )
+    return out
 
 
 def _with_capabilities(snap: Snapshot, seen: Observation) -> Snapshot:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -350,8 +350,19 @@ def apply_discovery(deps: Deps, account_id: str, found: Sequence[DiscoveredLock]
                 )
                 defer_wake(conn, device.device_id, now)
         for device in known.values():
-            remove_device(conn, device, now)
-            result.removed.append(device.device_id)
+            missing = device.provider_metadata.get("missing_since")
+            if missing is None:
+                # Gone from one listing is not gone: an installation restarting can list no
+                # locks for a moment. Removed when still missing a while later.
+                metadata = {**device.provider_metadata, "missing_since": wire.iso(now)}
+                conn.execute(
+                    update(devices)
+                    .where(devices.c.device_id == device.device_id)
+                    .values(provider_metadata=metadata)
+                )
+            elif now - datetime.fromisoformat(missing.replace("Z", "+00:00")) >= _GONE_AFTER:
+                remove_device(conn, device, now)
+                result.removed.append(device.device_id)
         conn.execute(
             update(connected_accounts)
             .where(connected_accounts.c.connected_account_id == account_id)
@@ -379,6 +390,10 @@ def _overrides(lock: DiscoveredLock) -> dict[str, Any]:
         for name in ("slot_count", "pins_readable", "supported_code_lengths", "reserved_slots")
         if (value := getattr(reported, name)) != getattr(base, name)
     }
+
+
+# How long a lock must stay missing from its installation's listings before it is removed.
+_GONE_AFTER = timedelta(minutes=10)
 
 
 def _metadata(lock: DiscoveredLock) -> dict[str, Any]:
