@@ -14,6 +14,7 @@ from sqlalchemy import select
 from pinwarden.api import access_codes as access_code_routes
 from pinwarden.api import clock as clock_routes
 from pinwarden.api import resources, simulate
+from pinwarden.api import webhooks as webhook_routes
 from pinwarden.api.app import Route, create_app
 from pinwarden.console.routes import installer as console_installer
 from pinwarden.engine import distributed as distributed_runtime
@@ -21,6 +22,8 @@ from pinwarden.engine.clock import Clock, SystemClock, VirtualClock
 from pinwarden.engine.reconcile import Engine
 from pinwarden.engine.runner import EmbeddedRunner, ManualRunner
 from pinwarden.engine.workers import WorkerPool
+from pinwarden.events.dispatcher import Dispatcher
+from pinwarden.events.policy import DeliveryPolicy
 from pinwarden.service.deps import Deps
 from pinwarden.store import db
 from pinwarden.store.schema import settings as settings_table
@@ -66,7 +69,12 @@ class PersistentVirtualClock(VirtualClock):
 
 
 def all_routes(runner: ManualRunner | None) -> list[Route]:
-    routes = [*access_code_routes.ROUTES, *resources.ROUTES, *simulate.ROUTES]
+    routes = [
+        *access_code_routes.ROUTES,
+        *resources.ROUTES,
+        *simulate.ROUTES,
+        *webhook_routes.ROUTES,
+    ]
     if runner is not None:
         routes += clock_routes.routes(runner.advance_to)
     return routes
@@ -78,12 +86,16 @@ class Runtime:
     engine: Engine
     runner: ManualRunner
     app: FastAPI
+    # Sends webhooks (None with --distributed: `pinwarden worker` processes send them).
+    dispatcher: Dispatcher | None = None
 
     def close(self) -> None:
         if isinstance(self.runner, EmbeddedRunner | distributed_runtime.DistributedRunner):
             self.runner.stop()
         if self.runner.pool is not None:
             self.runner.pool.close()
+        if self.dispatcher is not None:
+            self.dispatcher.close()
         self.deps.store.dispose()
 
 
@@ -95,11 +107,14 @@ def build(
     embedded: bool = True,
     engine_workers: int = 0,
     distributed: bool = False,
+    delivery: DeliveryPolicy | None = None,
     **app_kwargs: Any,
 ) -> Runtime:
     """Wire a runtime. `embedded=False` gives a ManualRunner that tests drive;
     `engine_workers=N` reconciles the moments with many locks due in N processes;
-    `distributed=True` leaves the engine to `pinwarden worker` processes (PostgreSQL)."""
+    `distributed=True` leaves the engine and webhooks to `pinwarden worker` processes
+    (PostgreSQL). The dispatcher sends webhooks once started (`pinwarden serve`), and on the
+    virtual clock whenever the clock is moved."""
     store.require_migrated()
     if distributed:
         if virtual_clock or clock is not None:
@@ -123,6 +138,9 @@ def build(
         )
         runner = runner_cls(store, clock, engine.reconcile_devices, pool=pool)
     deps.runner = runner
+    dispatcher = None if distributed else Dispatcher(store, clock, delivery)
+    if dispatcher is not None:
+        runner.work.append(dispatcher)
     routes = all_routes(runner if isinstance(clock, VirtualClock) else None)
     app = create_app(deps, routes, extra=[console_installer(deps)], **app_kwargs)
-    return Runtime(deps, engine, runner, app)
+    return Runtime(deps, engine, runner, app, dispatcher)

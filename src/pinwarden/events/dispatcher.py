@@ -1,0 +1,189 @@
+"""The webhook dispatcher: sends due deliveries from its own thread and event loop.
+
+It never holds back the API or the engine (neither waits on it), and an endpoint never holds
+back another: each has at most `policy.per_endpoint` attempts in flight, out of
+`policy.concurrency` in all, and every attempt ends within `policy.timeout`.
+
+Time: what is due, and when an attempt happened, comes from the injected clock, so on the
+virtual clock `ManualRunner.advance_to` steps through deliveries with everything else
+(`next_due` and `run_due` are its `DueWork`). Signatures carry the wall clock's time, which is
+what a receiver checks them against.
+
+- `pinwarden serve` (embedded runtime): `start()` polls, and is nudged by every commit in the
+  process, so an event goes out a few milliseconds after the transaction that wrote it.
+- the distributed runtime: procrastinate jobs call `claim_due` and `deliver` (events/jobs.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Coroutine, Sequence
+from concurrent.futures import Future
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import event
+
+from pinwarden.engine.clock import Clock, SystemClock
+from pinwarden.events import outbox
+from pinwarden.events.outbox import Attempt, Claimed
+from pinwarden.events.policy import DeliveryPolicy
+from pinwarden.events.sender import attempt, http_client
+from pinwarden.store.store import Store
+
+log = logging.getLogger("pinwarden.webhooks")
+
+T = TypeVar("T")
+# How often an idle dispatcher looks for due retries (commits in this process nudge it sooner).
+POLL_SECONDS = 0.25
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        policy: DeliveryPolicy | None = None,
+        wall: Clock | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.policy = policy or DeliveryPolicy()
+        self.wall = wall or SystemClock()
+        # The loop, its thread and the HTTP client are made on first use: most commands that
+        # build a runtime never send a webhook.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._client: Any = None
+        self._sending: set[asyncio.Task[Attempt]] = set()
+        self._done: list[Attempt] = []
+        self._wake = asyncio.Event()  # bound to the loop when first awaited there
+        self._poller: Future[None] | None = None
+
+    # -- DueWork: the virtual clock steps through deliveries -----------------------------------
+
+    def next_due(self) -> datetime | None:
+        return outbox.next_due(self.store, self.wall.now())
+
+    def run_due(self, now: datetime) -> None:
+        """Send everything due by `now`, and wait for it (and for what is in flight)."""
+        self._call(self._drain(now))
+
+    # -- the embedded runtime ------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Poll in the background. The only dispatcher of this database: claims left in the
+        store belong to a process that died, and are released at once."""
+        outbox.release_claims(self.store)
+        loop = self._running_loop()
+        event.listen(self.store.engine, "commit", self._nudge)
+        self._poller = asyncio.run_coroutine_threadsafe(self._poll(), loop)
+
+    def close(self) -> None:
+        if self._poller is not None:
+            event.remove(self.store.engine, "commit", self._nudge)
+            self._poller.cancel()
+        if self._loop is None or self._thread is None:
+            return
+        self._call(self._shutdown())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+    # -- the distributed runtime ----------------------------------------------------------------
+
+    def claim_due(self) -> list[Claimed]:
+        """Fan out new events and claim what is due now (for jobs to send)."""
+        outbox.fan_out(self.store)
+        return outbox.claim(
+            self.store, self.clock.now(), self.wall.now(), self.policy, self.policy.concurrency
+        )
+
+    def deliver(self, delivery_ids: Sequence[str]) -> None:
+        """Send claimed deliveries, concurrently, and record how each went."""
+        claimed = outbox.load_claimed(self.store, delivery_ids, self.wall.now())
+        self._call(self._send_all(claimed))
+
+    # -- on the loop ----------------------------------------------------------------------------
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        with self._start_lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                self._thread = threading.Thread(
+                    target=self._loop.run_forever, name="pinwarden-webhooks", daemon=True
+                )
+                self._thread.start()
+            return self._loop
+
+    def _call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._running_loop()).result()
+
+    def _nudge(self, _conn: Any) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def _poll(self) -> None:
+        while True:
+            try:
+                await self._step(self.clock.now())
+            except Exception:
+                log.exception("webhook dispatch failed; trying again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+            self._wake.clear()
+
+    async def _step(self, now: datetime) -> int:
+        """Record what finished, fan out new events, start what is due; returns how many."""
+        await self._record()
+        while await asyncio.to_thread(outbox.fan_out, self.store):
+            pass
+        room = self.policy.concurrency - len(self._sending)
+        claimed = await asyncio.to_thread(
+            outbox.claim, self.store, now, self.wall.now(), self.policy, room
+        )
+        for one in claimed:
+            task = asyncio.create_task(self._send(one, now))
+            self._sending.add(task)
+            task.add_done_callback(self._finished)
+        return len(claimed)
+
+    async def _send(self, claimed: Claimed, now: datetime) -> Attempt:
+        if self._client is None:
+            self._client = http_client(self.policy.concurrency)
+        return await attempt(self._client, claimed, now, self.wall.now(), self.policy.timeout)
+
+    def _finished(self, task: asyncio.Task[Attempt]) -> None:
+        self._sending.discard(task)
+        if not task.cancelled() and task.exception() is None:
+            self._done.append(task.result())
+        self._wake.set()
+
+    async def _record(self) -> None:
+        done, self._done = self._done, []
+        await asyncio.to_thread(outbox.record, self.store, done, self.policy)
+
+    async def _drain(self, now: datetime) -> None:
+        while True:
+            started = await self._step(now)
+            if self._sending:
+                await asyncio.wait(set(self._sending))
+            elif not started:
+                break
+        await self._record()
+
+    async def _send_all(self, claimed: list[Claimed]) -> None:
+        now = self.clock.now()
+        results = await asyncio.gather(*(self._send(one, now) for one in claimed))
+        await asyncio.to_thread(outbox.record, self.store, results, self.policy)
+
+    async def _shutdown(self) -> None:
+        for task in list(self._sending):
+            task.cancel()
+        await self._record()
+        if self._client is not None:
+            await self._client.aclose()
