@@ -20,6 +20,7 @@ from uuid import uuid4
 import orjson
 from sqlalchemy import ColumnElement, Connection, Row, and_, func, or_, select, update
 
+from pinwarden.catalog.events import asked_for
 from pinwarden.events.policy import DeliveryPolicy
 from pinwarden.service import wire
 from pinwarden.store.schema import events, webhook_attempts, webhook_deliveries, webhook_outbox
@@ -57,14 +58,6 @@ class Attempt:
     trigger: str
 
 
-def matches(event_types: Sequence[str], event_type: str) -> bool:
-    """`*` is every event; `access_code.*` every event whose type starts `access_code.`."""
-    return any(
-        t == "*" or t == event_type or (t.endswith(".*") and event_type.startswith(t[:-1]))
-        for t in event_types
-    )
-
-
 def new_delivery_id() -> str:
     return f"msg_{uuid4().hex}"
 
@@ -96,7 +89,7 @@ def fan_out(store: Store, limit: int = FAN_OUT_BATCH) -> int:
             # A webhook receives what happened in its own workspace since it was created.
             if hook.workspace_id == row.workspace_id
             and hook.created_at <= row.created_at
-            and matches(hook.event_types, row.event_type)
+            and asked_for(hook.event_types, row.event_type)
         ]
         if deliveries:
             conn.execute(D.insert(), deliveries)

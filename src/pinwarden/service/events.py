@@ -9,6 +9,7 @@ from uuid import uuid4
 
 from sqlalchemy import Connection, Row, and_, select
 
+from pinwarden.catalog.events import PINWARDEN_EVENT_TYPES
 from pinwarden.domain.model import Issue
 from pinwarden.service import wire
 from pinwarden.service.deps import Deps
@@ -28,18 +29,20 @@ def event_row(
     *,
     device: Row[Any] | None = None,
     access_code_id: str | None = None,
+    device_id: str | None = None,
     connected_account_id: str | None = None,
     **payload: Any,
 ) -> dict[str, Any]:
-    """An event as stored. Issues in the payload (a planner's issue fields) are written in
-    their wire shape, mitigation included."""
+    """An event as stored; `device` (a row) gives its device and connected account ids.
+    Issues in the payload (a planner's issue fields) are written in their wire shape,
+    mitigation included."""
     if device is not None:
-        connected_account_id = device.connected_account_id
+        device_id, connected_account_id = device.device_id, device.connected_account_id
     return {
         "event_id": str(uuid4()),
         "workspace_id": workspace_id,
         "event_type": event_type,
-        "device_id": device.device_id if device is not None else None,
+        "device_id": device_id,
         "connected_account_id": connected_account_id,
         "access_code_id": access_code_id,
         "payload": {key: _wire(value) for key, value in payload.items()},
@@ -64,6 +67,7 @@ def record(
     *,
     device: Row[Any] | None = None,
     access_code_id: str | None = None,
+    device_id: str | None = None,
     connected_account_id: str | None = None,
     **payload: Any,
 ) -> str:
@@ -73,6 +77,7 @@ def record(
         now,
         device=device,
         access_code_id=access_code_id,
+        device_id=device_id,
         connected_account_id=connected_account_id,
         **payload,
     )
@@ -103,6 +108,8 @@ def list_events(deps: Deps, workspace_id: str, p: dict[str, Any]) -> list[dict[s
         values = ([p[one]] if one and one in p else []) + (p.get(many, []) if many else [])
         if values or (many and many in p):  # an empty list of ids asks for none
             conds.append(column.in_(values))
+    if not {"event_type", "event_types", "event_ids"} & p.keys():  # pinwarden's own: if named
+        conds.append(events.c.event_type.not_in(PINWARDEN_EVENT_TYPES))
     order = events.c.seq.desc() if p.get("order") == "newest_first" else events.c.seq
     query = (
         select(events)
@@ -138,6 +145,8 @@ def get_event(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any
         conds.append(events.c.device_id == p["device_id"])
     if len(conds) == 1:
         raise invalid("event_id", "give event_id, event_type or device_id")
+    if "event_id" not in p and "event_type" not in p:  # pinwarden's own: when named
+        conds.append(events.c.event_type.not_in(PINWARDEN_EVENT_TYPES))
     with deps.store.read() as conn:
         row = conn.execute(
             select(events).where(and_(*conds)).order_by(events.c.seq.desc()).limit(1)
