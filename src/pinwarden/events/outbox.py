@@ -69,10 +69,11 @@ def fan_out(store: Store, limit: int = FAN_OUT_BATCH) -> int:
             return 0
     with store.begin() as conn:
         rows = conn.execute(
-            select(webhook_outbox)
+            select(webhook_outbox, events.c.seq.label("event_seq"))
+            .join(events, events.c.event_id == webhook_outbox.c.event_id)
             .order_by(webhook_outbox.c.seq)
             .limit(limit)
-            .with_for_update(skip_locked=True)
+            .with_for_update(of=webhook_outbox, skip_locked=True)
         ).all()
         if not rows:
             return 0
@@ -88,7 +89,7 @@ def fan_out(store: Store, limit: int = FAN_OUT_BATCH) -> int:
             for hook in hooks
             # A webhook receives what happened in its own workspace since it was created.
             if hook.workspace_id == row.workspace_id
-            and hook.created_at <= row.created_at
+            and hook.after_event_seq < row.event_seq
             and asked_for(hook.event_types, row.event_type)
         ]
         if deliveries:

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import uuid4
 
-from sqlalchemy import Connection, Row, delete, select, update
+from sqlalchemy import Connection, Row, delete, func, select, update
 
 from pinwarden.events import outbox
 from pinwarden.events.signing import new_secret
@@ -71,7 +71,8 @@ def create(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
         "created_at": deps.clock.now(),
     }
     with deps.store.begin() as conn:
-        conn.execute(webhooks.insert().values(row))
+        latest = conn.execute(select(func.max(events.c.seq))).scalar()
+        conn.execute(webhooks.insert().values({**row, "after_event_seq": latest or 0}))
         return {"webhook": wire.webhook(_row(conn, workspace_id, row["webhook_id"]))}
 
 

@@ -248,6 +248,8 @@ webhooks = Table(
     Column("event_types", JSON, nullable=False),  # ["*"], exact types, or "prefix.*"
     Column("secret", String(64), nullable=False),  # whsec_...; shown to the workspace's keys
     Column("created_at", UTCDateTime, nullable=False),
+    # The last event appended before the webhook was created: it receives the events after.
+    Column("after_event_seq", SEQ, nullable=False, default=0),
     # The first failed attempt of the current run of failures (None: the last one succeeded);
     # an endpoint failing for `DISABLE_AFTER` is disabled, and says so.
     Column("failing_since", UTCDateTime),

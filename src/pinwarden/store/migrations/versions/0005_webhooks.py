@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("event_types", sa.JSON(), nullable=False),
         sa.Column("secret", sa.String(length=64), nullable=False),
         sa.Column("created_at", WHEN, nullable=False),
+        sa.Column("after_event_seq", SEQ, nullable=False),
         sa.Column("failing_since", WHEN, nullable=True),
         sa.Column("disabled_at", WHEN, nullable=True),
         sa.Column("disabled_reason", sa.String(length=500), nullable=True),
