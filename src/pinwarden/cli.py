@@ -220,6 +220,8 @@ def serve(
         console.print(f"[bold]Console:[/bold] {facts['console_url']}")
         console.print(f"[dim]also written to {data_dir / 'demo.json'}[/dim]")
     runtime.runner.start()  # type: ignore[attr-defined]
+    if runtime.dispatcher is not None:
+        runtime.dispatcher.start()
     try:
         uvicorn.run(runtime.app, host=host, port=port, log_level="warning", access_log=False)
     finally:
