@@ -10,6 +10,7 @@ from uuid import uuid4
 from sqlalchemy import Connection, Row, and_, select
 
 from pinwarden.catalog.events import PINWARDEN_EVENT_TYPES
+from pinwarden.catalog.issues import ISSUE_TYPES
 from pinwarden.domain.model import Issue
 from pinwarden.service import wire
 from pinwarden.service.deps import Deps
@@ -52,10 +53,14 @@ def event_row(
 
 
 def _wire(value: Any) -> Any:
+    """Every issue in an event in its wire shape, and with its mitigation."""
     if isinstance(value, Issue):
         return wire.issue_to_wire(value)
     if isinstance(value, list | tuple):
         return [_wire(v) for v in value]
+    code = value.get("error_code") or value.get("warning_code") if isinstance(value, dict) else None
+    if code in ISSUE_TYPES and "mitigation" not in value:
+        return {**value, "mitigation": ISSUE_TYPES[code].mitigation.as_wire()}
     return value
 
 
