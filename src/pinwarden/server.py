@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from pinwarden.api import access_codes as access_code_routes
 from pinwarden.api import clock as clock_routes
-from pinwarden.api import resources, simulate
+from pinwarden.api import openapi, resources, simulate
 from pinwarden.api import webhooks as webhook_routes
 from pinwarden.api.app import Route, create_app
 from pinwarden.console.routes import installer as console_installer
@@ -142,5 +142,6 @@ def build(
     if dispatcher is not None:
         runner.work.append(dispatcher)
     routes = all_routes(runner if isinstance(clock, VirtualClock) else None)
-    app = create_app(deps, routes, extra=[console_installer(deps)], **app_kwargs)
+    extra = [console_installer(deps), openapi.installer(routes)]
+    app = create_app(deps, routes, extra=extra, **app_kwargs)
     return Runtime(deps, engine, runner, app, dispatcher)
