@@ -18,7 +18,8 @@ processes, on any machines, run the engine. Both talk through PostgreSQL alone:
 - a reconcile job whose worker died (no heartbeat for `STALLED_AFTER` seconds) is run again by
   the `pinwarden.retry_stalled` periodic task.
 
-The reconcile itself is the same `Engine.reconcile_devices` the embedded runtime runs.
+The reconcile itself is the same `Engine.reconcile_devices` the embedded runtime runs. The
+workers deliver webhooks too (events/jobs.py).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from sqlalchemy.engine import make_url
 
 from pinwarden.engine.clock import Clock, SystemClock
 from pinwarden.engine.runner import BATCH_SIZE, ManualRunner, due
+from pinwarden.events import jobs as webhook_jobs
+from pinwarden.events.dispatcher import Dispatcher
 from pinwarden.store.schema import devices
 from pinwarden.store.store import Store
 
@@ -162,8 +165,9 @@ def claim_due(store: Store, now: datetime, limit: int = CLAIM_LIMIT) -> list[str
 
 
 def worker_app(store: Store, run_batch: Any, clock: Clock) -> procrastinate.App:
-    """The worker's app: the reconcile task and the sweep."""
+    """The worker's app: the reconcile task and the sweep, and webhook delivery."""
     app = make_app(store.url)
+    webhook_jobs.install(app, Dispatcher(store, clock), QUEUE)
 
     @app.task(name=RECONCILE, queue=QUEUE)
     def reconcile(device_ids: list[str]) -> None:

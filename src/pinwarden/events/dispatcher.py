@@ -104,9 +104,21 @@ class Dispatcher:
         )
 
     def deliver(self, delivery_ids: Sequence[str]) -> None:
-        """Send claimed deliveries, concurrently, and record how each went."""
+        """Send claimed deliveries, concurrently, and record how each went; then go on with
+        what else is due for the same endpoints, so a backlog is not held to one batch per
+        sweep."""
         claimed = outbox.load_claimed(self.store, delivery_ids, self.wall.now())
-        self._call(self._send_all(claimed))
+        endpoints = sorted({c.webhook_id for c in claimed})
+        while claimed:
+            self._call(self._send_all(claimed))
+            claimed = outbox.claim(
+                self.store,
+                self.clock.now(),
+                self.wall.now(),
+                self.policy,
+                self.policy.concurrency,
+                webhook_ids=endpoints,
+            )
 
     # -- on the loop ----------------------------------------------------------------------------
 

@@ -121,13 +121,22 @@ def _unclaimed(wall: datetime) -> ColumnElement[bool]:
 
 
 def claim(
-    store: Store, now: datetime, wall: datetime, policy: DeliveryPolicy, capacity: int
+    store: Store,
+    now: datetime,
+    wall: datetime,
+    policy: DeliveryPolicy,
+    capacity: int,
+    webhook_ids: Sequence[str] | None = None,
 ) -> list[Claimed]:
-    """Claim up to `capacity` due deliveries, the endpoints that have waited longest first."""
+    """Claim up to `capacity` due deliveries (of `webhook_ids` only, if given), the endpoints
+    that have waited longest first."""
     if capacity <= 0:
         return []
+    due = _due(now, wall)
+    if webhook_ids is not None:
+        due = and_(due, D.c.webhook_id.in_(list(webhook_ids)))
     with store.read() as conn:
-        if conn.execute(select(D.c.seq).where(_due(now, wall)).limit(1)).first() is None:
+        if conn.execute(select(D.c.seq).where(due).limit(1)).first() is None:
             return []
     with store.begin() as conn:
         busy = dict(
@@ -139,7 +148,7 @@ def claim(
         )
         waiting = conn.execute(
             select(D.c.webhook_id)
-            .where(_due(now, wall))
+            .where(due)
             .group_by(D.c.webhook_id)
             .order_by(func.min(D.c.next_attempt_at))
         ).scalars()
