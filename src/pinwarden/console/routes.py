@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from pinwarden.console import pages, session
+from pinwarden.console import webhooks as webhooks_page
 from pinwarden.console.templating import STATIC, environment
 from pinwarden.service import access_code_changes, access_codes, backups, operator, unmanaged
 from pinwarden.service.auth import authenticate
@@ -322,6 +323,7 @@ def installer(deps: Deps) -> Callable[[FastAPI], None]:
         for path, service, done, managed in actions:
             handler = console.action(service, done, managed=managed)
             app.add_route(f"/console{path}", handler, methods=["POST"], include_in_schema=False)
+        webhooks_page.install(app, console)
         app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
 
     return install
