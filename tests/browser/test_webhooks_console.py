@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def app() -> Iterator[Receiver]:
+def receiver() -> Iterator[Receiver]:
     """The receiving application (tests/webhooks/receiver.py)."""
     with Receiver().running() as receiving:
         yield receiving
@@ -33,16 +33,20 @@ def _denied(api: Api) -> None:
     api.ok("/locks/simulate/keypad_code_entry", device_id=api.devices["august"], code="9999")
 
 
+def _one_delivery(api: Api, receiver: Receiver, status: int) -> None:
+    """A webhook, and one event sent to it, answered with `status`."""
+    _hook(api, receiver)
+    receiver.status = status
+    _denied(api)
+    api.advance(1)
+
+
 def test_an_operator_reads_the_delivery_log_and_resends_a_delivery(
     page: Page,
     sqlite_api: Api,
-    app: Receiver,
+    receiver: Receiver,
 ) -> None:
-    receiver = app
-    _hook(sqlite_api, receiver)
-    receiver.status = 503
-    _denied(sqlite_api)
-    sqlite_api.advance(1)
+    _one_delivery(sqlite_api, receiver, 503)
     sign_in(page, sqlite_api.api_key)
     page.get_by_role("link", name="Webhooks").click()
     log = page.get_by_role("table", name="Delivery log")
@@ -62,9 +66,8 @@ def test_an_operator_reads_the_delivery_log_and_resends_a_delivery(
 def test_a_disabled_endpoint_says_why_and_is_enabled_again(
     page: Page,
     sqlite_api: Api,
-    app: Receiver,
+    receiver: Receiver,
 ) -> None:
-    receiver = app
     webhook_id = _hook(sqlite_api, receiver)
     receiver.status = 500
     for _ in range(6):
@@ -87,12 +90,9 @@ def test_a_disabled_endpoint_says_why_and_is_enabled_again(
 def test_another_workspace_sees_none_of_it(
     page: Page,
     sqlite_api: Api,
-    app: Receiver,
+    receiver: Receiver,
 ) -> None:
-    receiver = app
-    _hook(sqlite_api, receiver)
-    _denied(sqlite_api)
-    sqlite_api.advance(1)
+    _one_delivery(sqlite_api, receiver, 200)
     with second_workspace(sqlite_api) as other:
         sign_in(page, other.api_key)
         page.goto("/console/webhooks")
