@@ -48,7 +48,11 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
-                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                length = int(self.headers.get("content-length", "0"))
+                body = self.rfile.read(length)
+                if len(body) < length:  # the sender died mid-request: nothing was delivered
+                    self.close_connection = True
+                    return
                 status = receiver.take(body, dict(self.headers.items()))
                 self.send_response(status)
                 if status in (301, 302, 307, 308) and receiver.redirect_to:
@@ -67,7 +71,9 @@ class Receiver:
             SeamWebhook(self.secret).verify(body.decode(), headers)
         except Exception as exc:  # noqa: BLE001 (any refusal is a failed verification)
             with self._lock:
-                self.rejected.append(f"{type(exc).__name__}: {exc}")
+                self.rejected.append(
+                    f"{type(exc).__name__}: {exc} ({headers.get('webhook-id')}: {body[:80]!r})"
+                )
             return 400
         self._wait_if_held()
         delivery = Delivery(headers["webhook-id"], orjson.loads(body), body)

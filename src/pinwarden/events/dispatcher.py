@@ -1,8 +1,9 @@
 """The webhook dispatcher: sends due deliveries from its own thread and event loop.
 
 It never holds back the API or the engine (neither waits on it), and an endpoint never holds
-back another: each has at most `policy.per_endpoint` attempts in flight, out of
-`policy.concurrency` in all, and every attempt ends within `policy.timeout`.
+back another: each has at most `policy.per_endpoint` attempts in flight (its other claimed
+deliveries wait their turn), out of `policy.concurrency` in all, and every attempt ends within
+`policy.timeout`.
 
 Time: what is due, and when an attempt happened, comes from the injected clock, so on the
 virtual clock `ManualRunner.advance_to` steps through deliveries with everything else
@@ -25,6 +26,7 @@ from concurrent.futures import Future
 from datetime import datetime
 from typing import Any, TypeVar
 
+import httpx
 from sqlalchemy import event
 
 from pinwarden.engine.clock import Clock, SystemClock
@@ -39,6 +41,8 @@ log = logging.getLogger("pinwarden.webhooks")
 T = TypeVar("T")
 # How often an idle dispatcher looks for due retries (commits in this process nudge it sooner).
 POLL_SECONDS = 0.25
+# After a nudge, how long to gather others (answers, commits) before asking the store for work.
+GATHER_SECONDS = 0.005
 
 
 class Dispatcher:
@@ -58,8 +62,12 @@ class Dispatcher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
-        self._client: Any = None
+        # Per endpoint: its own connections (a pool of `per_endpoint`), and a gate that lets
+        # `per_endpoint` attempts through at once; `_slots`: `concurrency` in all.
+        self._clients: dict[str, httpx.AsyncClient] = {}
         self._sending: set[asyncio.Task[Attempt]] = set()
+        self._gates: dict[str, asyncio.Semaphore] = {}
+        self._slots = asyncio.Semaphore(self.policy.concurrency)
         self._done: list[Attempt] = []
         self._wake = asyncio.Event()  # bound to the loop when first awaited there
         self._poller: Future[None] | None = None
@@ -147,6 +155,7 @@ class Dispatcher:
                 log.exception("webhook dispatch failed; trying again")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+                await asyncio.sleep(GATHER_SECONDS)
             self._wake.clear()
 
     async def _step(self, now: datetime) -> int:
@@ -154,7 +163,7 @@ class Dispatcher:
         await self._record()
         while await asyncio.to_thread(outbox.fan_out, self.store):
             pass
-        room = self.policy.concurrency - len(self._sending)
+        room = self.policy.claimed - len(self._sending)
         claimed = await asyncio.to_thread(
             outbox.claim, self.store, now, self.wall.now(), self.policy, room
         )
@@ -165,9 +174,13 @@ class Dispatcher:
         return len(claimed)
 
     async def _send(self, claimed: Claimed, now: datetime) -> Attempt:
-        if self._client is None:
-            self._client = http_client(self.policy.concurrency)
-        return await attempt(self._client, claimed, now, self.wall.now(), self.policy.timeout)
+        endpoint = claimed.webhook_id
+        if endpoint not in self._clients:
+            self._clients[endpoint] = http_client(self.policy.per_endpoint)
+            self._gates[endpoint] = asyncio.Semaphore(self.policy.per_endpoint)
+        async with self._gates[endpoint], self._slots:
+            client = self._clients[endpoint]
+            return await attempt(client, claimed, now, self.wall.now(), self.policy.timeout)
 
     def _finished(self, task: asyncio.Task[Attempt]) -> None:
         self._sending.discard(task)
@@ -197,5 +210,5 @@ class Dispatcher:
         for task in list(self._sending):
             task.cancel()
         await self._record()
-        if self._client is not None:
-            await self._client.aclose()
+        for client in self._clients.values():
+            await client.aclose()

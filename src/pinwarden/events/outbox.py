@@ -3,7 +3,7 @@
 Each step is one transaction, so a crash anywhere loses nothing and invents nothing:
 - `fan_out`: outbox rows (written with their events) become one delivery per matching webhook;
 - `claim`: due deliveries are claimed for `policy.lease` of wall-clock time, at most
-  `per_endpoint` per endpoint at a time (counting those already claimed), oldest first;
+  `claimed_per_endpoint` per endpoint at a time (counting those already claimed), oldest first;
 - `record`: attempts are logged, and each delivery is finished or given its next attempt.
 A claimed delivery whose dispatcher died is claimed again when the lease runs out, and sent
 under the same `delivery_id`: a receiver sees a retry, never a new message.
@@ -18,7 +18,7 @@ from typing import Any
 from uuid import uuid4
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, Row, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Row, and_, bindparam, func, or_, select, update
 
 from pinwarden.catalog.events import asked_for
 from pinwarden.events.policy import DeliveryPolicy
@@ -128,35 +128,18 @@ def claim(
     capacity: int,
     webhook_ids: Sequence[str] | None = None,
 ) -> list[Claimed]:
-    """Claim up to `capacity` due deliveries (of `webhook_ids` only, if given), the endpoints
-    that have waited longest first."""
+    """Claim up to `capacity` due deliveries (of `webhook_ids` only, if given)."""
     if capacity <= 0:
         return []
     due = _due(now, wall)
     if webhook_ids is not None:
         due = and_(due, D.c.webhook_id.in_(list(webhook_ids)))
     with store.read() as conn:
-        if conn.execute(select(D.c.seq).where(due).limit(1)).first() is None:
-            return []
+        wanted = _wanted(conn, due, wall, policy, capacity)
+    if not wanted:
+        return []
     with store.begin() as conn:
-        busy = dict(
-            conn.execute(
-                select(D.c.webhook_id, func.count())
-                .where(D.c.claimed_until >= wall)
-                .group_by(D.c.webhook_id)
-            ).all()
-        )
-        waiting = conn.execute(
-            select(D.c.webhook_id)
-            .where(due)
-            .group_by(D.c.webhook_id)
-            .order_by(func.min(D.c.next_attempt_at))
-        ).scalars()
-        picked: list[Row[Any]] = []
-        for webhook_id in list(waiting):
-            free = min(policy.per_endpoint - busy.get(webhook_id, 0), capacity - len(picked))
-            if free > 0:
-                picked += _due_for(conn, webhook_id, now, wall, free)
+        picked = [row for hook, count in wanted for row in _due_for(conn, hook, due, count)]
         if not picked:
             return []
         conn.execute(
@@ -167,13 +150,42 @@ def claim(
         return _render(conn, picked)
 
 
+def _wanted(
+    conn: Connection, due: ColumnElement[bool], wall: datetime, policy: DeliveryPolicy, room: int
+) -> list[tuple[str, int]]:
+    """How many to claim for each endpoint with due deliveries, those waiting longest first.
+    An endpoint's claims are topped up once half of them are done, so the store is asked for
+    work once a batch rather than once an attempt."""
+    held = dict(
+        conn.execute(
+            select(D.c.webhook_id, func.count())
+            .where(D.c.claimed_until >= wall)
+            .group_by(D.c.webhook_id)
+        ).all()
+    )
+    waiting = conn.execute(
+        select(D.c.webhook_id)
+        .where(due)
+        .group_by(D.c.webhook_id)
+        .order_by(func.min(D.c.next_attempt_at))
+    ).scalars()
+    wanted = []
+    for webhook_id in waiting:
+        busy = held.get(webhook_id, 0)
+        free = min(policy.claimed_per_endpoint - busy, room)
+        if free > 0 and (not busy or free >= policy.claimed_per_endpoint // 2):
+            wanted.append((webhook_id, free))
+            room -= free
+    return wanted
+
+
 def _due_for(
-    conn: Connection, webhook_id: str, now: datetime, wall: datetime, limit: int
+    conn: Connection, webhook_id: str, due: ColumnElement[bool], limit: int
 ) -> list[Row[Any]]:
     return list(
         conn.execute(
             select(D)
-            .where(_due(now, wall), D.c.webhook_id == webhook_id)
+            .where(due, D.c.webhook_id == webhook_id)
             .order_by(D.c.next_attempt_at, D.c.seq)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -249,9 +261,23 @@ def record(store: Store, attempts: Sequence[Attempt], policy: DeliveryPolicy) ->
         return
     with store.begin() as conn:
         conn.execute(webhook_attempts.insert(), [_attempt_row(a) for a in attempts])
+        made = dict(
+            conn.execute(
+                select(D.c.delivery_id, D.c.attempts).where(
+                    D.c.delivery_id.in_([a.delivery_id for a in attempts])
+                )
+            ).all()
+        )
+        advanced = [
+            _advance(a, made[a.delivery_id], policy) for a in attempts if a.delivery_id in made
+        ]
+        if advanced:  # one statement for all (a delivery's webhook may have been deleted)
+            conn.execute(_ADVANCE, advanced)
+        by_endpoint: dict[str, list[Attempt]] = {}
         for attempt in sorted(attempts, key=lambda a: a.attempted_at):
-            _advance(conn, attempt, policy)
-            _endpoint_health(conn, attempt, policy)
+            by_endpoint.setdefault(attempt.webhook_id, []).append(attempt)
+        for endpoint_attempts in by_endpoint.values():
+            _endpoint_health(conn, endpoint_attempts, policy)
 
 
 def _attempt_row(a: Attempt) -> dict[str, Any]:
@@ -268,45 +294,60 @@ def _attempt_row(a: Attempt) -> dict[str, Any]:
     }
 
 
-def _advance(conn: Connection, a: Attempt, policy: DeliveryPolicy) -> None:
-    row = conn.execute(select(D).where(D.c.delivery_id == a.delivery_id)).first()
-    if row is None:  # its webhook was deleted meanwhile
-        return
-    attempts = row.attempts + 1
+_ADVANCE = (
+    update(D)
+    .where(D.c.delivery_id == bindparam("b_id"))
+    .values(
+        attempts=bindparam("b_attempts"),
+        status=bindparam("b_status"),
+        next_attempt_at=bindparam("b_next", type_=D.c.next_attempt_at.type),
+        claimed_until=None,
+        last_attempt_at=bindparam("b_at", type_=D.c.last_attempt_at.type),
+        trigger="scheduled",
+    )
+)
+
+
+def _advance(a: Attempt, made: int, policy: DeliveryPolicy) -> dict[str, Any]:
+    """The delivery after this attempt: finished, or with its next attempt scheduled."""
+    attempts = made + 1
     retry_at = None if a.succeeded else policy.next_attempt(attempts, a.attempted_at)
     status = "succeeded" if a.succeeded else "pending" if retry_at else "failed"
-    conn.execute(
-        update(D)
-        .where(D.c.delivery_id == a.delivery_id)
-        .values(
-            attempts=attempts,
-            status=status,
-            next_attempt_at=retry_at,
-            claimed_until=None,
-            last_attempt_at=a.attempted_at,
-            trigger="scheduled",
-        )
-    )
+    return {
+        "b_id": a.delivery_id,
+        "b_attempts": attempts,
+        "b_status": status,
+        "b_next": retry_at,
+        "b_at": a.attempted_at,
+    }
 
 
-def _endpoint_health(conn: Connection, a: Attempt, policy: DeliveryPolicy) -> None:
+def _endpoint_health(conn: Connection, attempts: list[Attempt], policy: DeliveryPolicy) -> None:
+    """One endpoint's attempts, in time order: a success ends its run of failures; a failure
+    after `disable_after` of nothing but failures disables it."""
+    webhook_id = attempts[0].webhook_id
     hook = conn.execute(
-        select(webhooks_table).where(webhooks_table.c.webhook_id == a.webhook_id)
+        select(webhooks_table).where(webhooks_table.c.webhook_id == webhook_id)
     ).first()
     if hook is None or hook.disabled_at is not None:
         return
-    where = webhooks_table.c.webhook_id == a.webhook_id
-    if a.succeeded:
-        if hook.failing_since is not None:
-            conn.execute(update(webhooks_table).where(where).values(failing_since=None))
-        return
-    since = hook.failing_since or a.attempted_at
-    if a.attempted_at - since < policy.disable_after:
-        if hook.failing_since is None:
-            conn.execute(update(webhooks_table).where(where).values(failing_since=since))
-        return
-    conn.execute(update(webhooks_table).where(where).values(failing_since=since))
-    disable(conn, a.webhook_id, a.attempted_at, _disabled_reason(since, a, policy))
+    since = hook.failing_since
+    for a in attempts:
+        since = None if a.succeeded else since or a.attempted_at
+        if since is not None and a.attempted_at - since >= policy.disable_after:
+            conn.execute(
+                update(webhooks_table)
+                .where(webhooks_table.c.webhook_id == webhook_id)
+                .values(failing_since=since)
+            )
+            disable(conn, webhook_id, a.attempted_at, _disabled_reason(since, a, policy))
+            return
+    if since != hook.failing_since:
+        conn.execute(
+            update(webhooks_table)
+            .where(webhooks_table.c.webhook_id == webhook_id)
+            .values(failing_since=since)
+        )
 
 
 def disable(conn: Connection, webhook_id: str, at: datetime, reason: str) -> None:

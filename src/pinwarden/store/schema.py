@@ -293,6 +293,7 @@ webhook_deliveries = Table(
     Column("trigger", String(16), nullable=False, default="scheduled"),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_webhook_deliveries_due", "next_attempt_at", "webhook_id"),
+    Index("ix_webhook_deliveries_endpoint_due", "webhook_id", "next_attempt_at"),
     Index("ix_webhook_deliveries_webhook", "webhook_id", "seq"),
     Index("ix_webhook_deliveries_event", "event_id"),
     Index("ix_webhook_deliveries_claimed", "claimed_until"),

@@ -69,6 +69,11 @@ def upgrade() -> None:
     op.create_index(
         "ix_webhook_deliveries_due", "webhook_deliveries", ["next_attempt_at", "webhook_id"]
     )
+    op.create_index(
+        "ix_webhook_deliveries_endpoint_due",
+        "webhook_deliveries",
+        ["webhook_id", "next_attempt_at"],
+    )
     op.create_index("ix_webhook_deliveries_webhook", "webhook_deliveries", ["webhook_id", "seq"])
     op.create_index("ix_webhook_deliveries_event", "webhook_deliveries", ["event_id"])
     op.create_index("ix_webhook_deliveries_claimed", "webhook_deliveries", ["claimed_until"])
