@@ -13,6 +13,7 @@ from rich.console import Console
 
 from pinwarden.engine.clock import SystemClock
 from pinwarden.engine.distributed import DistributedUnavailable, apply_schema, run_worker
+from pinwarden.events.policy import DeliveryPolicy
 from pinwarden.server import Settings, build
 from pinwarden.service import auth
 from pinwarden.service.deps import Deps
@@ -33,6 +34,22 @@ app.add_typer(key_app, name="api-key")
 app.add_typer(device_app, name="device")
 console = Console()
 
+WebhookTimeout = Annotated[
+    float,
+    typer.Option(
+        envvar="PINWARDEN_WEBHOOK_TIMEOUT",
+        min=0.1,
+        help="Seconds a webhook endpoint has to answer one delivery.",
+    ),
+]
+WebhookConcurrency = Annotated[
+    int,
+    typer.Option(
+        envvar="PINWARDEN_WEBHOOK_CONCURRENCY",
+        min=1,
+        help="Webhook deliveries in flight at once (each endpoint gets at most 4 of them).",
+    ),
+]
 DataDir = Annotated[
     Path,
     typer.Option(
@@ -188,6 +205,8 @@ def serve(
         help="PostgreSQL only: run the API and console here and leave the engine to "
         "`pinwarden worker` processes.",
     ),
+    webhook_timeout: WebhookTimeout = 15.0,
+    webhook_concurrency: WebhookConcurrency = 32,
 ) -> None:
     """Run the API, console and engine (SQLite by default)."""
     import uvicorn
@@ -209,6 +228,7 @@ def serve(
             virtual_clock=virtual_clock,
             engine_workers=engine_workers,
             distributed=distributed,
+            delivery=DeliveryPolicy(timeout=webhook_timeout, concurrency=webhook_concurrency),
         )
     except DistributedUnavailable as exc:
         console.print(f"[red]{exc}[/red]")
@@ -237,6 +257,8 @@ def worker(
         help="Batches of locks in progress at once in this process (most of a batch's time "
         "is spent waiting between paced commands).",
     ),
+    webhook_timeout: WebhookTimeout = 15.0,
+    webhook_concurrency: WebhookConcurrency = 32,
 ) -> None:
     """Run the engine as procrastinate jobs on PostgreSQL, beside `serve --distributed`
     (one engine per process; start as many as there are cores to spare, on any machines)."""
@@ -247,7 +269,8 @@ def worker(
     store = Store(url) if url.startswith("sqlite") else Store(url, pool_size=2 * concurrency + 2)
     _require(store)
     try:
-        run_worker(store, concurrency)
+        delivery = DeliveryPolicy(timeout=webhook_timeout, concurrency=webhook_concurrency)
+        run_worker(store, concurrency, delivery)
     except DistributedUnavailable as exc:
         console.print(f"[red]{exc}[/red]")
         sys.exit(2)

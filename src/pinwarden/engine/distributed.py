@@ -40,6 +40,7 @@ from pinwarden.engine.clock import Clock, SystemClock
 from pinwarden.engine.runner import BATCH_SIZE, ManualRunner, due
 from pinwarden.events import jobs as webhook_jobs
 from pinwarden.events.dispatcher import Dispatcher
+from pinwarden.events.policy import DeliveryPolicy
 from pinwarden.store.schema import devices
 from pinwarden.store.store import Store
 
@@ -164,10 +165,12 @@ def claim_due(store: Store, now: datetime, limit: int = CLAIM_LIMIT) -> list[str
         return list(claimed.scalars())
 
 
-def worker_app(store: Store, run_batch: Any, clock: Clock) -> procrastinate.App:
+def worker_app(
+    store: Store, run_batch: Any, clock: Clock, delivery: DeliveryPolicy | None = None
+) -> procrastinate.App:
     """The worker's app: the reconcile task and the sweep, and webhook delivery."""
     app = make_app(store.url)
-    webhook_jobs.install(app, Dispatcher(store, clock), QUEUE)
+    webhook_jobs.install(app, Dispatcher(store, clock, delivery), QUEUE)
 
     @app.task(name=RECONCILE, queue=QUEUE)
     def reconcile(device_ids: list[str]) -> None:
@@ -201,7 +204,7 @@ def worker_app(store: Store, run_batch: Any, clock: Clock) -> procrastinate.App:
     return app
 
 
-def run_worker(store: Store, concurrency: int = 8) -> None:
+def run_worker(store: Store, concurrency: int = 8, delivery: DeliveryPolicy | None = None) -> None:
     """`pinwarden worker`: run the engine's jobs until SIGINT/SIGTERM, `concurrency` batches
     at a time (in threads: a batch spends most of its time waiting on paced locks)."""
     from pinwarden.engine.reconcile import Engine
@@ -213,7 +216,7 @@ def run_worker(store: Store, concurrency: int = 8) -> None:
     clock = SystemClock()
     engine = Engine(Deps(store=store, clock=clock))
     runner = ManualRunner(store, clock, engine.reconcile_devices)
-    app = worker_app(store, runner.run_batch, clock)
+    app = worker_app(store, runner.run_batch, clock, delivery)
     app.run_worker(
         queues=[QUEUE],
         concurrency=concurrency,
