@@ -61,7 +61,7 @@ def test_webhook_routes_answer_in_seam_shapes(api: Api) -> None:
 
 
 def test_bad_webhooks_are_refused_with_a_clear_error(sqlite_api: Api) -> None:
-    for url in ("ftp://example.com/x", "not a url", "http://", "https:///path"):
+    for url in ("ftp://example.com/x", "not a url", "http://", "https:///path", "http://a:99999/"):
         expect.invalid(sqlite_api.post("/webhooks/create", url=url), "url")
     expect.invalid(sqlite_api.post("/webhooks/create"), "url")
     for types in ([], ["Access Code"], ["access_code.created", 7], "access_code.created"):

@@ -48,8 +48,8 @@ async def attempt(
         )
     except TimeoutError:
         error = f"no answer within {timeout:g} s"
-    except httpx.HTTPError as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__
+    except Exception as exc:  # noqa: BLE001 (however an attempt fails, it is logged and retried)
+        error = f"{type(exc).__name__}: {exc}"[:500]
     return Attempt(
         delivery_id=claimed.delivery_id,
         webhook_id=claimed.webhook_id,

@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import uuid4
 
+import httpx
 from sqlalchemy import Connection, Row, delete, func, select, update
 
 from pinwarden.events import outbox
@@ -24,9 +25,12 @@ DELIVERIES_SHOWN = 100
 
 
 def _url(value: str) -> str:
+    """An http(s) URL the dispatcher can send to (its port in range, httpx can parse it)."""
     try:
         parts = urlsplit(value)
-    except ValueError:
+        parts.port  # noqa: B018 (raises ValueError when out of range)
+        httpx.URL(value)
+    except (ValueError, httpx.InvalidURL):
         raise invalid("url", "is not a valid URL") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise invalid("url", "must be an http:// or https:// URL with a host")
