@@ -94,6 +94,8 @@ def _every_kind_of_event(api: Api) -> None:
     api.ok("/access_codes/create", device_id=august, code="7154")
     api.advance(600)
     api.ok("/access_codes/update", access_code_id=future["access_code"]["access_code_id"], name="B")
+    unmanaged = api.ok("/access_codes/create", device_id=igloohome, code="428193")["access_code"]
+    api.ok("/access_codes/update", access_code_id=unmanaged["access_code_id"], is_managed=False)
     api.ok("/access_codes/pull_backup_access_code", access_code_id=guest["access_code_id"])
     cleaner = api.ok(
         "/access_codes/simulate/create_unmanaged_access_code",
