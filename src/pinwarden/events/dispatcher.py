@@ -30,8 +30,9 @@ import httpx
 from sqlalchemy import event
 
 from pinwarden.engine.clock import Clock, SystemClock
-from pinwarden.events import outbox
-from pinwarden.events.outbox import Attempt, Claimed
+from pinwarden.events import attempts, claims, outbox
+from pinwarden.events.attempts import Attempt
+from pinwarden.events.claims import Claimed
 from pinwarden.events.policy import DeliveryPolicy
 from pinwarden.events.sender import attempt, http_client
 from pinwarden.store.store import Store
@@ -75,7 +76,7 @@ class Dispatcher:
     # -- DueWork: the virtual clock steps through deliveries -----------------------------------
 
     def next_due(self) -> datetime | None:
-        return outbox.next_due(self.store, self.wall.now())
+        return claims.next_due(self.store, self.wall.now())
 
     def run_due(self, now: datetime) -> None:
         """Send everything due by `now`, and wait for it (and for what is in flight)."""
@@ -86,7 +87,7 @@ class Dispatcher:
     def start(self) -> None:
         """Poll in the background. The only dispatcher of this database: claims left in the
         store belong to a process that died, and are released at once."""
-        outbox.release_claims(self.store)
+        claims.release_claims(self.store)
         loop = self._running_loop()
         event.listen(self.store.engine, "commit", self._nudge)
         self._poller = asyncio.run_coroutine_threadsafe(self._poll(), loop)
@@ -108,7 +109,7 @@ class Dispatcher:
     def claim_due(self) -> list[Claimed]:
         """Fan out new events and claim what is due now (for jobs to send)."""
         outbox.fan_out(self.store)
-        return outbox.claim(
+        return claims.claim(
             self.store, self.clock.now(), self.wall.now(), self.policy, self.policy.concurrency
         )
 
@@ -116,11 +117,11 @@ class Dispatcher:
         """Send claimed deliveries, concurrently, and record how each went; then go on with
         what else is due for the same endpoints, so a backlog is not held to one batch per
         sweep."""
-        claimed = outbox.load_claimed(self.store, delivery_ids, self.wall.now())
+        claimed = claims.load_claimed(self.store, delivery_ids, self.wall.now())
         endpoints = sorted({c.webhook_id for c in claimed})
         while claimed:
             self._call(self._send_all(claimed))
-            claimed = outbox.claim(
+            claimed = claims.claim(
                 self.store,
                 self.clock.now(),
                 self.wall.now(),
@@ -166,7 +167,7 @@ class Dispatcher:
             pass
         room = self.policy.claimed - len(self._sending)
         claimed = await asyncio.to_thread(
-            outbox.claim, self.store, now, self.wall.now(), self.policy, room
+            claims.claim, self.store, now, self.wall.now(), self.policy, room
         )
         for one in claimed:
             task = asyncio.create_task(self._send(one))
@@ -197,7 +198,7 @@ class Dispatcher:
 
     async def _record(self) -> None:
         done, self._done = self._done, []
-        await asyncio.to_thread(outbox.record, self.store, done, self.policy)
+        await asyncio.to_thread(attempts.record, self.store, done, self.policy)
 
     async def _drain(self, now: datetime) -> None:
         while True:
@@ -210,7 +211,7 @@ class Dispatcher:
 
     async def _send_all(self, claimed: list[Claimed]) -> None:
         results = await asyncio.gather(*(self._send(one) for one in claimed))
-        await asyncio.to_thread(outbox.record, self.store, results, self.policy)
+        await asyncio.to_thread(attempts.record, self.store, results, self.policy)
 
     async def _shutdown(self) -> None:
         for task in list(self._sending):

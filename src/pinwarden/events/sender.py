@@ -13,7 +13,8 @@ from datetime import datetime
 
 import httpx
 
-from pinwarden.events.outbox import Attempt, Claimed
+from pinwarden.events.attempts import Attempt
+from pinwarden.events.claims import Claimed
 from pinwarden.events.signing import signed_headers
 
 # What the delivery log keeps of an answer.

@@ -10,7 +10,7 @@ from uuid import uuid4
 import httpx
 from sqlalchemy import Connection, Row, delete, func, select, update
 
-from pinwarden.events import outbox
+from pinwarden.events import attempts
 from pinwarden.events.signing import new_secret
 from pinwarden.service import wire
 from pinwarden.service.deps import Deps
@@ -111,7 +111,7 @@ def update_webhook(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str
         if p.get("enabled") is True:
             values.update(disabled_at=None, disabled_reason=None, failing_since=None)
         elif p.get("enabled") is False and row.disabled_at is None:
-            outbox.disable(conn, row.webhook_id, now, "Disabled through the API.")
+            attempts.disable(conn, row.webhook_id, now, "Disabled through the API.")
         if values:
             conn.execute(update(webhooks).where(webhooks.c.webhook_id == row.webhook_id), values)
     return {}
