@@ -42,8 +42,10 @@ log = logging.getLogger("pinwarden.webhooks")
 T = TypeVar("T")
 # How often an idle dispatcher looks for due retries (commits in this process nudge it sooner).
 POLL_SECONDS = 0.25
-# After a nudge, how long to gather others (answers, commits) before asking the store for work.
+# While attempts are in flight, how long to gather answers before asking the store for work.
 GATHER_SECONDS = 0.005
+# How long after a commit begins that it has surely landed (a second look for its events).
+COMMITTED_SECONDS = 0.01
 
 
 class Dispatcher:
@@ -146,8 +148,15 @@ class Dispatcher:
         return asyncio.run_coroutine_threadsafe(coroutine, self._running_loop()).result()
 
     def _nudge(self, _conn: Any) -> None:
+        """A transaction is committing. SQLAlchemy says so just before the commit, so the
+        store is looked at now and once more a moment later, when it has surely landed."""
         if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._wake.set)
+            self._loop.call_soon_threadsafe(self._wake_now_and_soon)
+
+    def _wake_now_and_soon(self) -> None:
+        self._wake.set()
+        assert self._loop is not None
+        self._loop.call_later(COMMITTED_SECONDS, self._wake.set)
 
     async def _poll(self) -> None:
         while True:
@@ -157,7 +166,8 @@ class Dispatcher:
                 log.exception("webhook dispatch failed; trying again")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
-                await asyncio.sleep(GATHER_SECONDS)
+                if self._sending:  # busy: let more answers come in before asking the store
+                    await asyncio.sleep(GATHER_SECONDS)
             self._wake.clear()
 
     async def _step(self, now: datetime) -> int:
