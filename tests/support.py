@@ -90,9 +90,9 @@ def client(server: ServerThread, token: str, timeout: float = 30) -> httpx.Clien
     )
 
 
-def make_api(store: Store) -> Iterator[Api]:
+def make_api(store: Store, **build_kwargs: Any) -> Iterator[Api]:
     clock = VirtualClock(START)
-    runtime = build(store, clock=clock, embedded=False)
+    runtime = build(store, clock=clock, embedded=False, **build_kwargs)
     workspace_id = auth.create_workspace(runtime.deps, "Tests")
     key = auth.create_api_key(runtime.deps, workspace_id)
     devices = seed_sandbox_devices(runtime.deps, workspace_id)
@@ -102,3 +102,5 @@ def make_api(store: Store) -> Iterator[Api]:
         client(server, key.token) as http,
     ):
         yield Api(server.url, key.token, workspace_id, devices, runtime, http)
+    if runtime.dispatcher is not None:  # its thread and connections; the store is the caller's
+        runtime.dispatcher.close()

@@ -11,7 +11,7 @@ import logging
 import os
 import socket
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -27,6 +27,7 @@ from pinwarden.cli_common import (
     require_migrated,
     secret_box,
 )
+from pinwarden.events.policy import DeliveryPolicy
 from pinwarden.service import auth
 from pinwarden.service.deps import Deps
 from pinwarden.store.store import Store
@@ -101,8 +102,31 @@ def _banner(
     console.print(f"[bold]Listening on[/bold] {endpoint} (Ctrl-C stops)", soft_wrap=True)
 
 
+WebhookTimeout = Annotated[
+    float,
+    typer.Option(
+        envvar="PINWARDEN_WEBHOOK_TIMEOUT",
+        min=0.1,
+        help="Seconds a webhook endpoint has to answer one delivery.",
+    ),
+]
+WebhookConcurrency = Annotated[
+    int,
+    typer.Option(
+        envvar="PINWARDEN_WEBHOOK_CONCURRENCY",
+        min=1,
+        help="Webhook deliveries in flight at once (each endpoint gets at most 4 of them).",
+    ),
+]
+
+
 def _runtime(
-    data_dir: Path, demo: bool, virtual_clock: bool, engine_workers: int, distributed: bool
+    data_dir: Path,
+    demo: bool,
+    virtual_clock: bool,
+    engine_workers: int,
+    distributed: bool,
+    delivery: DeliveryPolicy,
 ) -> Runtime:
     """The server's store, engine and app, on a database that is up to date."""
     from pinwarden.engine.distributed import DistributedUnavailable
@@ -120,6 +144,7 @@ def _runtime(
             engine_workers=engine_workers,
             distributed=distributed,
             secrets=secret_box(data_dir),
+            delivery=delivery,
         )
     except DistributedUnavailable as exc:
         raise CliError(str(exc), 2) from None
@@ -142,6 +167,8 @@ def serve(
         help="PostgreSQL only: run the API and console here and leave the engine to "
         "`pinwarden worker` processes.",
     ),
+    webhook_timeout: WebhookTimeout = 15.0,
+    webhook_concurrency: WebhookConcurrency = 32,
 ) -> None:
     """Run the API, console and engine (SQLite by default; PINWARDEN_DATABASE_URL for
     PostgreSQL)."""
@@ -154,7 +181,8 @@ def serve(
         )
     sock = listen(host, port)
     try:
-        runtime = _runtime(data_dir, demo, virtual_clock, engine_workers, distributed)
+        delivery = DeliveryPolicy(timeout=webhook_timeout, concurrency=webhook_concurrency)
+        runtime = _runtime(data_dir, demo, virtual_clock, engine_workers, distributed, delivery)
     except BaseException:
         sock.close()
         raise
@@ -179,6 +207,8 @@ def worker(
         help="Batches of locks in progress at once in this process (most of a batch's time "
         "is spent waiting between paced commands).",
     ),
+    webhook_timeout: WebhookTimeout = 15.0,
+    webhook_concurrency: WebhookConcurrency = 32,
 ) -> None:
     """Run the engine as procrastinate jobs on PostgreSQL, beside `serve --distributed`
     (one engine per process; start as many as there are cores to spare, on any machines)."""
@@ -190,7 +220,8 @@ def worker(
     require_migrated(store)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        run_worker(store, concurrency, secret_box(data_dir))
+        delivery = DeliveryPolicy(timeout=webhook_timeout, concurrency=webhook_concurrency)
+        run_worker(store, concurrency, secret_box(data_dir), delivery)
     except DistributedUnavailable as exc:
         raise CliError(str(exc), 2) from None
 

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from pinwarden.api import access_codes as access_code_routes
 from pinwarden.api import accounts as account_routes
 from pinwarden.api import clock as clock_routes
-from pinwarden.api import resources, simulate
+from pinwarden.api import openapi, resources, simulate
+from pinwarden.api import webhooks as webhook_routes
 from pinwarden.api.app import Route, create_app
 from pinwarden.console.routes import installer as console_installer
 from pinwarden.engine import distributed as distributed_runtime
@@ -24,6 +25,8 @@ from pinwarden.engine.reconcile import Engine
 from pinwarden.engine.runner import EmbeddedRunner, ManualRunner
 from pinwarden.engine.supervisor import AccountSupervisor
 from pinwarden.engine.workers import WorkerPool
+from pinwarden.events.dispatcher import Dispatcher
+from pinwarden.events.policy import DeliveryPolicy
 from pinwarden.service.deps import Deps
 from pinwarden.service.secrets import SecretBox, new_key
 from pinwarden.store import db
@@ -75,6 +78,7 @@ def all_routes(runner: ManualRunner | None) -> list[Route]:
         *resources.ROUTES,
         *account_routes.ROUTES,
         *simulate.ROUTES,
+        *webhook_routes.ROUTES,
     ]
     if runner is not None:
         routes += clock_routes.routes(runner.advance_to)
@@ -88,13 +92,18 @@ class Runtime:
     runner: ManualRunner
     app: FastAPI
     supervisor: AccountSupervisor | None = None
+    # Sends webhooks (None with --distributed: `pinwarden worker` processes send them).
+    dispatcher: Dispatcher | None = None
 
     def start(self) -> None:
-        """Start what runs in the background: the embedded engine, the accounts' watcher."""
+        """Start what runs in the background: the embedded engine, the accounts' watcher,
+        the webhook dispatcher."""
         if isinstance(self.runner, EmbeddedRunner):
             self.runner.start()
         if self.supervisor is not None:
             self.supervisor.start()
+        if self.dispatcher is not None:
+            self.dispatcher.start()
 
     def close(self) -> None:
         if self.supervisor is not None:
@@ -103,6 +112,8 @@ class Runtime:
             self.runner.stop()
         if self.runner.pool is not None:
             self.runner.pool.close()
+        if self.dispatcher is not None:
+            self.dispatcher.close()
         self.engine.close()
         self.deps.store.dispose()
 
@@ -117,13 +128,16 @@ def build(
     distributed: bool = False,
     secrets: SecretBox | None = None,
     watch_accounts: bool | None = None,
+    delivery: DeliveryPolicy | None = None,
     **app_kwargs: Any,
 ) -> Runtime:
     """Wire a runtime. `embedded=False` gives a ManualRunner that tests drive;
     `engine_workers=N` reconciles the moments with many locks due in N processes;
-    `distributed=True` leaves the engine to `pinwarden worker` processes (PostgreSQL).
-    `secrets` seals accounts' credentials (default: a key for this process only);
-    `watch_accounts` keeps real installations connected (default: with a server's runner)."""
+    `distributed=True` leaves the engine and webhooks to `pinwarden worker` processes
+    (PostgreSQL). `secrets` seals accounts' credentials (default: a key for this process
+    only); `watch_accounts` keeps real installations connected (default: with a server's
+    runner). The dispatcher sends webhooks once started (`pinwarden serve`), and on the
+    virtual clock whenever the clock is moved."""
     store.require_migrated()
     if distributed:
         if virtual_clock or clock is not None:
@@ -158,6 +172,11 @@ def build(
         )
         runner = runner_cls(store, clock, engine.reconcile_devices, pool=pool)
     deps.runner = runner
+    dispatcher = None if distributed else Dispatcher(store, clock, delivery)
+    if dispatcher is not None:
+        runner.work.append(dispatcher)
     routes = all_routes(runner if isinstance(clock, VirtualClock) else None)
-    app = create_app(deps, routes, extra=[console_installer(deps)], **app_kwargs)
-    return Runtime(deps, engine, runner, app, supervisor if watch_accounts else None)
+    extra = [console_installer(deps), openapi.installer(routes)]
+    app = create_app(deps, routes, extra=extra, **app_kwargs)
+    supervising = supervisor if watch_accounts else None
+    return Runtime(deps, engine, runner, app, supervising, dispatcher)

@@ -77,7 +77,8 @@ def test_an_app_reads_every_kind_of_event_it_is_sent(seam: Seam, sqlite_api: Api
         assert expected in kinds
     denied = next(e for e in events if e.event_type == "lock.access_denied")
     assert denied.reason.reason_code == "unknown_code"
-    assert seam.events.get(event_id=events[0].event_id).event_type == "access_code.created"
+    created = next(e for e in events if e.event_type == "access_code.created")
+    assert seam.events.get(event_id=created.event_id).access_code_id == code.access_code_id
     for_code = seam.events.list(since=SINCE, access_code_id=code.access_code_id)
     assert {e.access_code_id for e in for_code} == {code.access_code_id}
 

@@ -174,6 +174,8 @@ ROUTES = [
             *EVENT_FOREIGN_FILTERS,
             P("limit", "int", minimum=1),
             P("unstable_offset", "int", minimum=0),
+            # pinwarden's addition: newest first, so `limit` gives the latest events.
+            P("order", choices=("oldest_first", "newest_first")),
         ),
         _events,
     ),

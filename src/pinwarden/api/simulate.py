@@ -56,4 +56,10 @@ ROUTES = [
         sandbox.modify_external,
     ),
     Route("/locks/simulate/keypad_code_entry", ("POST",), (DEVICE, PIN), sandbox.keypad_code_entry),
+    Route(
+        "/locks/simulate/manual_lock_via_keypad",
+        ("POST",),
+        (DEVICE,),
+        sandbox.manual_lock_via_keypad,
+    ),
 ]

@@ -374,9 +374,11 @@ ISSUE_TYPES: dict[str, IssueType] = {
             _FREE_SLOTS,
             scope="device",
         ),
+        # pinwarden's circuit breaker, under Seam's code for a lock that seems unresponsive
+        # (it was `circuit_breaker_open`); `device_offline` says the lock is unreachable.
         _t(
-            "circuit_breaker_open",
-            "error",
+            "device_communication_degraded",
+            "warning",
             "pinwarden paused programming this lock after repeated failures.",
             "retry",
             False,

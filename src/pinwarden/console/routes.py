@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from pinwarden.console import code_routes, device_routes, events_view, key_routes, pages
 from pinwarden.console import session as cookies
+from pinwarden.console import webhooks as webhook_pages
 from pinwarden.console.calendar import STATES
 from pinwarden.console.templating import STATIC
 from pinwarden.console.web import Console, Handler
@@ -102,6 +103,7 @@ SIGNED_IN: list[tuple[str, Handler, str]] = [
     *device_routes.ROUTES,
     *code_routes.ROUTES,
     *key_routes.ROUTES,
+    *webhook_pages.ROUTES,
 ]
 
 

@@ -18,7 +18,8 @@ processes, on any machines, run the engine. Both talk through PostgreSQL alone:
 - a reconcile job whose worker died (no heartbeat for `STALLED_AFTER` seconds) is run again by
   the `pinwarden.retry_stalled` periodic task.
 
-The reconcile itself is the same `Engine.reconcile_devices` the embedded runtime runs.
+The reconcile itself is the same `Engine.reconcile_devices` the embedded runtime runs. The
+workers deliver webhooks too (events/jobs.py).
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ from sqlalchemy.engine import make_url
 
 from pinwarden.engine.clock import Clock, SystemClock
 from pinwarden.engine.runner import BATCH_SIZE, ManualRunner, due
+from pinwarden.events import jobs as webhook_jobs
+from pinwarden.events.dispatcher import Dispatcher
+from pinwarden.events.policy import DeliveryPolicy
 from pinwarden.service.secrets import SecretBox
 from pinwarden.store.schema import devices
 from pinwarden.store.store import Store
@@ -163,9 +167,12 @@ def claim_due(store: Store, now: datetime, limit: int = CLAIM_LIMIT) -> list[str
         return list(claimed.scalars())
 
 
-def worker_app(store: Store, run_batch: Any, clock: Clock) -> procrastinate.App:
-    """The worker's app: the reconcile task and the sweep."""
+def worker_app(
+    store: Store, run_batch: Any, clock: Clock, delivery: DeliveryPolicy | None = None
+) -> procrastinate.App:
+    """The worker's app: the reconcile task and the sweep, and webhook delivery."""
     app = make_app(store.url)
+    webhook_jobs.install(app, Dispatcher(store, clock, delivery), QUEUE)
 
     @app.task(name=RECONCILE, queue=QUEUE)
     def reconcile(device_ids: list[str]) -> None:
@@ -204,7 +211,12 @@ def worker_app(store: Store, run_batch: Any, clock: Clock) -> procrastinate.App:
     return app
 
 
-def run_worker(store: Store, concurrency: int = 8, secrets: SecretBox | None = None) -> None:
+def run_worker(
+    store: Store,
+    concurrency: int = 8,
+    secrets: SecretBox | None = None,
+    delivery: DeliveryPolicy | None = None,
+) -> None:
     """`pinwarden worker`: run the engine's jobs until SIGINT/SIGTERM, `concurrency` batches
     at a time (in threads: a batch spends most of its time waiting on paced locks)."""
     from pinwarden.engine.reconcile import Engine
@@ -220,7 +232,7 @@ def run_worker(store: Store, concurrency: int = 8, secrets: SecretBox | None = N
     host = ProviderHost(store, clock, secrets=secrets)
     engine = Engine(Deps(store=store, clock=clock, secrets=secrets), host=host)
     runner = ManualRunner(store, clock, engine.reconcile_devices)
-    app = worker_app(store, runner.run_batch, clock)
+    app = worker_app(store, runner.run_batch, clock, delivery)
     app.run_worker(
         queues=[QUEUE],
         concurrency=concurrency,

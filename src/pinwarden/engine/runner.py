@@ -6,6 +6,9 @@ batch fails, its devices are run one by one, so one bad lock cannot hold the oth
 - `EmbeddedRunner`: one background thread in the server process (SQLite default).
 - `ManualRunner`: records requests; tests and the simulator call `run_due()` themselves.
 Either can hand the moments with many locks due to engine worker processes (`WorkerPool`).
+
+Other work that falls due at moments of the clock (webhook deliveries) joins as `DueWork`:
+the virtual clock's `advance_to` steps through its moments in time order with the locks'.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import Select, func, select
 
@@ -29,6 +33,18 @@ Reconcile = Callable[[list[str]], object]
 BATCH_SIZE = 64
 # Fewer locks than this at a moment are not worth a round trip to the workers.
 _MIN_SHARED = 16
+
+
+class DueWork(Protocol):
+    """Work besides reconciles that falls due at moments of the clock."""
+
+    def next_due(self) -> datetime | None:
+        """The earliest moment with work waiting (None: nothing waits)."""
+        ...
+
+    def run_due(self, now: datetime) -> None:
+        """Do everything due by `now`, and return when it is done."""
+        ...
 
 
 class ManualRunner:
@@ -48,6 +64,7 @@ class ManualRunner:
         self.batch_size = batch_size
         self.pool = pool  # engine worker processes for the moments with many locks due
         self.requested: dict[str, None] = {}  # insertion-ordered set; guarded by _queue_lock
+        self.work: list[DueWork] = []  # stepped through by advance_to
         self._queue_lock = threading.Lock()
         self._lock = threading.RLock()
 
@@ -132,21 +149,33 @@ class ManualRunner:
             done = self.drain_requests()
             return done + self._run_all(self._due(self.clock.now()))
 
+    def _next_moment(self) -> datetime | None:
+        moments = [self._earliest_wake(), *(work.next_due() for work in self.work)]
+        return min((m for m in moments if m is not None), default=None)
+
+    def _run_work(self) -> None:
+        for work in self.work:
+            work.run_due(self.clock.now())
+
     def advance_to(self, target: datetime) -> None:
-        """Virtual clock only: step through every wake time up to `target`, in order."""
+        """Virtual clock only: step through every wake time and due work up to `target`, in
+        order; what a moment's reconciles start (events to deliver) runs at that moment."""
         if not isinstance(self.clock, VirtualClock):
             raise TypeError("advance_to needs a virtual clock")
         with self._lock:
             self.drain_requests()
+            self._run_work()
             while True:
-                moment = self._earliest_wake()
+                moment = self._next_moment()
                 if moment is None or moment > target:
                     break
                 self.clock.set(max(moment, self.clock.now()))
                 self._run_all(self._due(self.clock.now()))
                 self.drain_requests()
+                self._run_work()
             self.clock.set(max(target, self.clock.now()))
             self.run_due()
+            self._run_work()
 
 
 class EmbeddedRunner(ManualRunner):

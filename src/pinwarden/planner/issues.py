@@ -6,19 +6,23 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from pinwarden.catalog.events import device_issue_cleared_event, device_issue_event
 from pinwarden.catalog.issues import issue_type
 from pinwarden.domain.model import Issue, ObservedSlot
 from pinwarden.planner.types import CodeState, DeviceState, PlannedEvent, Policy
 
-# Raising one of these emits the event on the right.
-_EVENTS = {
-    "failed_to_set_on_device": "access_code.failed_to_set_on_device",
-    "delay_in_setting_on_device": "access_code.delay_in_setting_on_device",
-    "august_device_programming_delay": "access_code.delay_in_setting_on_device",
-    "failed_to_remove_from_device": "access_code.failed_to_remove_from_device",
-    "kwikset_unable_to_confirm_deletion": "access_code.failed_to_remove_from_device",
-    "delay_in_removing_from_device": "access_code.delay_in_removing_from_device",
-}
+# Issues whose appearance an event of its own already tells: pulling a backup
+# (`backup_access_code_pulled`) and deleting (`deleted`, once the lock confirms it).
+_TOLD_ELSEWHERE = frozenset({"using_backup_access_code", "being_deleted"})
+_EXTERNAL = frozenset({"code_modified_external_to_seam", "external_modification_in_effect"})
+# Issues about taking a code off the lock, even while it is not being deleted.
+_REMOVAL = frozenset(
+    {
+        "failed_to_remove_from_device",
+        "kwikset_unable_to_confirm_deletion",
+        "delay_in_removing_from_device",
+    }
+)
 
 
 def make(code: str, now: datetime, message: str | None = None, **extra: Any) -> Issue:
@@ -63,29 +67,63 @@ def keep(
 
 
 def raise_events(c: CodeState, issues: Iterable[Issue]) -> list[PlannedEvent]:
-    """Events for issues that were not on the code before."""
+    """Events for the issues that were not on the code before, one per event type, each with
+    every issue the code now carries (and each issue's mitigation, added when it is written).
+
+    An error is `failed_to_set_on_device` (`failed_to_remove_from_device` when the code is on
+    its way off the lock), a warning `delay_in_setting_on_device` (`delay_in_removing_...`):
+    so a problem found by preflight days before the arrival is told the moment it is found."""
+    current = tuple(issues)
     before = {i.code for i in c.issues}
-    events = []
-    for issue in issues:
-        if issue.code in before:
-            continue
-        if issue.code in ("code_modified_external_to_seam", "external_modification_in_effect"):
-            removed = issue.extra.get("change_type") == "removed"
-            kind = "deleted_external_to_seam" if removed else "modified_external_to_seam"
-            events.append(PlannedEvent(f"access_code.{kind}", c.access_code_id))
-        elif issue.code in _EVENTS:
-            events.append(PlannedEvent(_EVENTS[issue.code], c.access_code_id, _issue_fields(issue)))
-    return events
+    types: dict[str, None] = {}
+    for issue in current:
+        if issue.code not in before and issue.code not in _TOLD_ELSEWHERE:
+            types[_code_event_type(c, issue)] = None
+    return [
+        PlannedEvent(t, c.access_code_id, {} if t in _NO_FIELDS else issue_fields(code=current))
+        for t in types
+    ]
 
 
-def _issue_fields(issue: Issue) -> Mapping[str, Any]:
-    key = "error_code" if issue.kind == "error" else "warning_code"
-    body = {key: issue.code, "message": issue.message, "created_at": issue.created_at.isoformat()}
+_NO_FIELDS = frozenset(
+    {"access_code.deleted_external_to_seam", "access_code.modified_external_to_seam"}
+)
+
+
+def _code_event_type(c: CodeState, issue: Issue) -> str:
+    if issue.code in _EXTERNAL:
+        removed = issue.extra.get("change_type") == "removed"
+        return f"access_code.{'deleted' if removed else 'modified'}_external_to_seam"
+    removing = c.deleting or issue.code in _REMOVAL
+    if issue.kind == "error":
+        return f"access_code.failed_to_{'remove_from' if removing else 'set_on'}_device"
+    return f"access_code.delay_in_{'removing_from' if removing else 'setting_on'}_device"
+
+
+def device_events(device: DeviceState, issues: Iterable[Issue]) -> list[PlannedEvent]:
+    """Events for the lock's issues that appeared, and for those that cleared where Seam's
+    catalogue tells it (catalog/events.py)."""
+    current = tuple(issues)
+    before = {i.code for i in device.issues}
+    fields = issue_fields(device=current)
+    appeared = [device_issue_event(i.kind, i.code) for i in current if i.code not in before]
+    cleared = [
+        device_issue_cleared_event(code) for code in sorted(before - {i.code for i in current})
+    ]
+    return [PlannedEvent(t, None, fields) for t in appeared if t is not None] + [
+        PlannedEvent(t, None) for t in cleared if t is not None
+    ]
+
+
+def issue_fields(*, code: Iterable[Issue] = (), device: Iterable[Issue] = ()) -> Mapping[str, Any]:
+    """Seam's issue fields of an event. The issues stay domain values here; the event log
+    writes them in their wire shape, with their mitigation."""
+    code, device = tuple(code), tuple(device)
     return {
-        "access_code_errors": [body] if issue.kind == "error" else [],
-        "access_code_warnings": [body] if issue.kind == "warning" else [],
-        "device_errors": [],
-        "device_warnings": [],
+        "access_code_errors": [i for i in code if i.kind == "error"],
+        "access_code_warnings": [i for i in code if i.kind == "warning"],
+        "device_errors": [i for i in device if i.kind == "error"],
+        "device_warnings": [i for i in device if i.kind == "warning"],
         "connected_account_errors": [],
         "connected_account_warnings": [],
     }
@@ -313,7 +351,7 @@ def device_issues(
     if device.failure_count >= policy.breaker_threshold:
         found.append(
             make(
-                "circuit_breaker_open",
+                "device_communication_degraded",
                 now,
                 f"pinwarden paused this lock after {device.failure_count} failed attempts in a row "
                 f"({device.unreachable_message or 'the lock did not answer'}). Check the lock's "

@@ -86,7 +86,7 @@ def plan(
         operations=tuple(ctx.ops),
         changes=tuple(ctx.changes),
         new_unmanaged=unknown_slots(ctx, codes, explained),
-        events=tuple(ctx.events),
+        events=(*ctx.events, *iss.device_events(device, device_issues)),
         device_issues=device_issues,
         next_wake_at=min(ctx.wakes, default=None),
         programming_delay=_programming_delay(ctx),

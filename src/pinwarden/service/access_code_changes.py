@@ -124,11 +124,7 @@ def apply_update(
     values.update(attempts=0, retry_at=None)
     conn.execute(update(access_codes).where(access_codes.c.seq == row.seq).values(values))
     changed = [
-        {
-            "property": k,
-            "from": wire.iso(getattr(row, k)) if k.endswith("_at") else getattr(row, k),
-            "to": wire.iso(v) if k.endswith("_at") else v,
-        }
+        {"property": k, "from": _as_text(getattr(row, k)), "to": _as_text(v)}
         for k, v in values.items()
         if k in ("name", "code", "starts_at", "ends_at", "is_managed")
     ]
@@ -142,6 +138,15 @@ def apply_update(
         changed_properties=changed,
     )
     return True
+
+
+def _as_text(value: Any) -> str | None:
+    """A changed property as Seam's event carries it: a string or null."""
+    if isinstance(value, datetime):
+        return wire.iso(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if value is None else str(value)
 
 
 def update_code(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:

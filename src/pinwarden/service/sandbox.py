@@ -61,6 +61,14 @@ def add_sandbox_device(
     conn.execute(devices.insert().values(row))
     lock = SandboxLock.new(brand, rng_seed=deps.rng.randrange(2**31))
     conn.execute(sandbox_locks.insert().values(device_id=device_id, state=lock.state))
+    events.record(
+        conn,
+        workspace_id,
+        "device.added",
+        now,
+        device_id=device_id,
+        connected_account_id=connected_account_id,
+    )
     return device_id
 
 
@@ -76,6 +84,9 @@ def add_sandbox_account(conn: Connection, workspace_id: str, brand: str, now: da
             custom_metadata={},
             created_at=now,
         )
+    )
+    events.record(
+        conn, workspace_id, "connected_account.connected", now, connected_account_id=account_id
     )
     return account_id
 
@@ -146,12 +157,17 @@ def disconnect(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, An
     return _simulate(deps, workspace_id, p["device_id"], lambda c, d, lock, now: lock.disconnect())
 
 
+def _sandbox_device(conn: Connection, workspace_id: str, device_id: str) -> Row[Any]:
+    device = get_device_row(conn, workspace_id, device_id)
+    if device.provider != "sandbox":
+        raise invalid("device_id", "simulation works only on sandbox devices")
+    return device
+
+
 def remove(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
     now = deps.clock.now()
     with deps.store.begin() as conn:
-        device = get_device_row(conn, workspace_id, p["device_id"])
-        if device.provider != "sandbox":
-            raise invalid("device_id", "simulation works only on sandbox devices")
+        device = _sandbox_device(conn, workspace_id, p["device_id"])
         conn.execute(
             update(devices).where(devices.c.device_id == device.device_id).values(removed_at=now)
         )
@@ -239,6 +255,23 @@ def modify_external(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[st
         _slot_changed(conn, device, row.slot, now)
 
     return _simulate(deps, workspace_id, row.device_id, change)
+
+
+def manual_lock_via_keypad(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
+    """Someone locks the door at the keypad (Seam's simulation of the same name)."""
+    now = deps.clock.now()
+    with deps.store.begin() as conn:
+        device = _sandbox_device(conn, workspace_id, p["device_id"])
+        events.record(conn, workspace_id, "lock.locked", now, device=device, method="manual")
+        attempt = action_attempts.record(
+            conn,
+            workspace_id,
+            "SIMULATE_MANUAL_LOCK_VIA_KEYPAD",
+            now,
+            result={},
+            device_id=device.device_id,
+        )
+    return {"action_attempt": attempt}
 
 
 def keypad_code_entry(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:

@@ -167,3 +167,47 @@ def connected_account(row: Row[Any]) -> dict[str, Any]:
         "accepted_capabilities": ["lock"],
         "user_identifier": {"username": row.display_name},
     }
+
+
+def webhook(row: Row[Any]) -> dict[str, Any]:
+    """Seam's `webhook`, and pinwarden's additions: whether it is sending, and why not."""
+    status = "disabled" if row.disabled_at else "failing" if row.failing_since else "active"
+    return {
+        "webhook_id": row.webhook_id,
+        "url": row.url,
+        "event_types": list(row.event_types),
+        "secret": row.secret,
+        "created_at": iso(row.created_at),
+        "status": status,
+        "failing_since": iso(row.failing_since),
+        "disabled_at": iso(row.disabled_at),
+        "disabled_reason": row.disabled_reason,
+    }
+
+
+def webhook_delivery(row: Row[Any], attempts: list[Row[Any]]) -> dict[str, Any]:
+    """One event sent to one webhook (`delivery_id` is its `webhook-id` header), with the
+    attempts made so far, oldest first. `row` carries the event's `event_type`."""
+    return {
+        "delivery_id": row.delivery_id,
+        "webhook_id": row.webhook_id,
+        "event_id": row.event_id,
+        "event_type": row.event_type,
+        "status": row.status,
+        "attempt_count": row.attempts,
+        "created_at": iso(row.created_at),
+        "last_attempt_at": iso(row.last_attempt_at),
+        "next_attempt_at": iso(row.next_attempt_at),
+        "attempts": [
+            {
+                "attempted_at": iso(a.attempted_at),
+                "status": "succeeded" if a.succeeded else "failed",
+                "response_status_code": a.response_status_code,
+                "response_body": a.response_body,
+                "error": a.error,
+                "duration_ms": a.duration_ms,
+                "trigger": a.trigger,
+            }
+            for a in attempts
+        ],
+    }

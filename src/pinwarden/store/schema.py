@@ -282,6 +282,84 @@ events = Table(
     Index("ix_events_code", "access_code_id"),
 )
 
+# Webhook endpoints of a workspace (Seam's `/webhooks/*`).
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("webhook_id", ID, primary_key=True),
+    Column("workspace_id", ID, ForeignKey("workspaces.workspace_id"), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("event_types", JSON, nullable=False),  # ["*"], exact types, or "prefix.*"
+    Column("secret", String(64), nullable=False),  # whsec_...; shown to the workspace's keys
+    Column("created_at", UTCDateTime, nullable=False),
+    # The last event appended before the webhook was created: it receives the events after.
+    Column("after_event_seq", SEQ, nullable=False, default=0),
+    # The first failed attempt of the current run of failures (None: the last one succeeded);
+    # an endpoint failing for `DISABLE_AFTER` is disabled, and says so.
+    Column("failing_since", UTCDateTime),
+    Column("disabled_at", UTCDateTime),
+    Column("disabled_reason", String(500)),
+    Index("ix_webhooks_workspace", "workspace_id", "created_at"),
+)
+
+# One row per event, written in the event's own transaction; the dispatcher turns it into a
+# delivery per matching webhook and deletes it (also in one transaction), so an event and its
+# deliveries are never lost or invented by a crash.
+webhook_outbox = Table(
+    "webhook_outbox",
+    metadata,
+    Column("seq", SEQ, primary_key=True, autoincrement=True),
+    Column("event_id", ID, nullable=False),
+    Column("workspace_id", ID, nullable=False),
+    Column("event_type", String(80), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# One event for one webhook (Svix's "message"): every attempt carries its `delivery_id` as the
+# `webhook-id` header, so a receiver can drop a retry it already handled.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("seq", SEQ, primary_key=True, autoincrement=True),
+    Column("delivery_id", String(40), nullable=False, unique=True),
+    Column("webhook_id", ID, ForeignKey("webhooks.webhook_id"), nullable=False),
+    Column("workspace_id", ID, nullable=False),
+    Column("event_id", ID, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | succeeded | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    # When the next attempt is due (None once the delivery is finished).
+    Column("next_attempt_at", UTCDateTime),
+    # A dispatcher is sending it until then (wall-clock time): a dispatcher that died with it
+    # leaves the claim to run out, and the delivery is sent again under the same id.
+    Column("claimed_until", UTCDateTime),
+    Column("last_attempt_at", UTCDateTime),
+    # What the next attempt is for: `scheduled` (the retry schedule) or `manual` (a resend).
+    Column("trigger", String(16), nullable=False, default="scheduled"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_webhook_deliveries_due", "next_attempt_at", "webhook_id"),
+    Index("ix_webhook_deliveries_endpoint_due", "webhook_id", "next_attempt_at"),
+    Index("ix_webhook_deliveries_webhook", "webhook_id", "seq"),
+    Index("ix_webhook_deliveries_event", "event_id"),
+    Index("ix_webhook_deliveries_claimed", "claimed_until"),
+)
+
+# Every attempt of a delivery: the delivery log.
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("seq", SEQ, primary_key=True, autoincrement=True),
+    Column("delivery_id", String(40), nullable=False),
+    Column("webhook_id", ID, nullable=False),
+    Column("attempted_at", UTCDateTime, nullable=False),
+    Column("succeeded", Boolean, nullable=False),
+    Column("response_status_code", Integer),
+    Column("response_body", String(1000)),  # the start of it
+    Column("error", String(500)),  # timeout, refused connection, redirect not followed, ...
+    Column("duration_ms", Integer, nullable=False),
+    Column("trigger", String(16), nullable=False),  # scheduled | manual (a resend)
+    Index("ix_webhook_attempts_delivery", "delivery_id", "seq"),
+)
+
 # Small process-wide settings that must survive restarts (the virtual clock's time, ...).
 settings = Table(
     "settings",

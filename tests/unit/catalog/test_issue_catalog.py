@@ -60,3 +60,23 @@ def test_the_readme_table_is_the_catalog() -> None:
 
     readme = (Path(__file__).parents[3] / "README.md").read_text()
     assert markdown_table() in readme, "run `python -m pinwarden.catalog.issues` into README"
+
+
+def test_every_code_beyond_the_seed_is_one_of_seams() -> None:
+    """Clients that validate against Seam's schema accept every code pinwarden raises, but for
+    the founding document's brand codes (which /openapi.json lists as pinwarden's own)."""
+    from tests.seam_openapi import issue_codes
+
+    seams = {
+        ("access_code", "error"): issue_codes("access_code", "errors"),
+        ("access_code", "warning"): issue_codes("access_code", "warnings"),
+        ("device", "error"): issue_codes("device", "errors"),
+        ("device", "warning"): issue_codes("device", "warnings"),
+        ("connected_account", "error"): issue_codes("connected_account", "errors"),
+    }
+    own = [
+        t.code
+        for t in ISSUE_TYPES.values()
+        if not t.seed and t.code not in seams[(t.scope, t.kind)]
+    ]
+    assert own == []
