@@ -97,8 +97,31 @@ def _deleting(api: Api, ids: Ids) -> dict[str, Any]:
     return {"access_code_id": code}
 
 
+def _account(api: Api, ids: Ids) -> dict[str, Any]:
+    """A connected account of its own (to update, sync or delete)."""
+    made = api.ok("/connected_accounts/create", account_type="zwave_js", url="ws://127.0.0.1:9")
+    return {"connected_account_id": made["connected_account"]["connected_account_id"]}
+
+
+def _spare_lock(api: Api, ids: Ids) -> dict[str, Any]:
+    """A lock no other request needs (to delete)."""
+    spares = ids.setdefault("spares", ["igloohome", "salto", "schlage", "smartthings"])
+    return {"device_id": api.devices[spares.pop()]}
+
+
 # For each route, parameters that make it succeed (functions when each call needs its own).
 REQUESTS: dict[str, Params] = {
+    "/connected_accounts/create": lambda api, ids: {
+        "account_type": "zigbee2mqtt",
+        "url": "mqtt://127.0.0.1:9",
+        "base_topic": "nowhere",
+    },
+    "/connected_accounts/update": lambda api, ids: {**_account(api, ids), "display_name": "Hub"},
+    "/connected_accounts/delete": _account,
+    "/connected_accounts/sync": _account,
+    "/devices/delete": _spare_lock,
+    "/locks/lock_door": lambda api, ids: {"device_id": ids["august"]},
+    "/locks/unlock_door": lambda api, ids: {"device_id": ids["august"]},
     "/access_codes/create": lambda api, ids: {"device_id": ids["yale"]},
     "/access_codes/create_multiple": lambda api, ids: {"device_ids": [ids["yale"]]},
     "/access_codes/get": lambda api, ids: {"access_code_id": ids["code"]},

@@ -52,7 +52,7 @@ ROUTES = [
         "/connected_accounts/update",
         ("PATCH", "POST"),
         (_ACCOUNT, P("automatically_manage_new_devices", "bool"), *_CONNECTION),
-        _done(accounts.update_account),
+        accounts.update_account,
     ),
     Route(
         "/connected_accounts/delete",

@@ -111,6 +111,7 @@ _NOW = {"now": WHEN}
 _DELIVERY = {"delivery": _ref("webhook_delivery")}
 OWN_RESPONSES: dict[str, dict[str, Any]] = {
     "/access_codes/retry": {},
+    "/connected_accounts/create": {"connected_account": _ref("connected_account")},
     "/access_codes/force_forget": {},
     "/access_codes/simulate/modify_external": {},
     "/devices/simulate/set_faults": {"device": _ref("device"), "faults": _ref("sandbox_faults")},

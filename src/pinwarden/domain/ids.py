@@ -23,9 +23,10 @@ def new_id() -> str:
 
 
 @contextmanager
-def seeded(seed: int) -> Iterator[None]:
-    """New ids in this context come from `seed` (valid version-4 UUIDs)."""
-    rng = random.Random(f"ids:{seed}")
+def seeded(seed: int | random.Random) -> Iterator[None]:
+    """New ids in this context come from `seed` (valid version-4 UUIDs). Pass the same
+    `random.Random` to several contexts to continue one sequence across them."""
+    rng = seed if isinstance(seed, random.Random) else random.Random(f"ids:{seed}")
     token = _source.set(lambda: str(uuid.UUID(int=rng.getrandbits(128), version=4)))
     try:
         yield

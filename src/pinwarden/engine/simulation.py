@@ -153,7 +153,8 @@ class Simulation:
         self._order = 0
         self.bookings: list[Booking] = []
         self.deadline = Policy().deadline
-        with seeded(seed):
+        self._ids = random.Random(f"ids:{seed}")  # one sequence of ids for the whole run
+        with seeded(self._ids):
             self.workspace = auth.create_workspace(self.deps, "Simulation")
             self.devices = self._make_devices(devices)
         self.brand_of = {d: BRANDS_ORDER[n % len(BRANDS_ORDER)] for n, d in enumerate(self.devices)}
@@ -405,7 +406,7 @@ class Simulation:
     # -- running -----------------------------------------------------------------------------
 
     def run(self, progress: Callable[[float], None] | None = None) -> Report:
-        with seeded(self.seed):
+        with seeded(self._ids):
             return self._run(progress)
 
     def _run(self, progress: Callable[[float], None] | None) -> Report:

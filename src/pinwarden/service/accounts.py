@@ -227,7 +227,9 @@ def update_account(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str
             )
     if {"settings", "secrets"} & values.keys():
         deps.accounts.request_sync(row.connected_account_id)
-    return {}
+    with deps.store.read() as conn:
+        fresh = _row(conn, workspace_id, row.connected_account_id)
+    return {"connected_account": wire.connected_account(fresh)}
 
 
 def delete_account(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
