@@ -11,12 +11,21 @@ from sqlalchemy import Connection, Row, and_, bindparam, delete, or_, select, up
 from pinwarden.domain.codes import generate_code
 from pinwarden.domain.model import Capabilities, CodeStatus, Window
 from pinwarden.planner.types import Policy
-from pinwarden.service import action_attempts, events, wire, wire_sql
+from pinwarden.service import action_attempts, code_reads, events, wire
 from pinwarden.service.deps import Deps
 from pinwarden.service.devices import capabilities, defer_wake, get_device_row
 from pinwarden.service.errors import InvalidInput, ServiceError, invalid, not_found
-from pinwarden.service.pagination import Page, asks_for_foreign, empty_page, paginate
-from pinwarden.store.schema import access_codes, devices
+from pinwarden.service.pagination import (
+    Page,
+    asks_for_foreign,
+    empty_page,
+    encode_cursor,
+    page_request,
+    paginate,
+)
+from pinwarden.store import access_code_wire
+from pinwarden.store.prepared import Prepared, RawConnection
+from pinwarden.store.schema import access_codes, devices, utc_from_store
 from pinwarden.store.writes import Writes
 
 _CREATE_FLAGS = {
@@ -48,24 +57,26 @@ def window_from(p: dict[str, Any], now: datetime, current: Window | None = None)
     return Window(starts_at, ends_at)
 
 
-def _live(device_id: str) -> Any:
-    return and_(
-        access_codes.c.device_id == device_id,
+_SAME_PIN = Prepared(
+    select(access_codes.c.access_code_id, access_codes.c.starts_at, access_codes.c.ends_at).where(
+        access_codes.c.device_id == bindparam("device_id"),
+        access_codes.c.code == bindparam("code"),
         access_codes.c.is_managed.is_(True),
         access_codes.c.delete_requested_at.is_(None),
     )
+)
 
 
 def find_duplicate(
     conn: Connection, device_id: str, code: str, window: Window, exclude_id: str | None = None
-) -> Row[Any] | None:
-    """A managed code on the device with the same PIN whose window overlaps `window`."""
-    rows = conn.execute(
-        select(access_codes).where(_live(device_id), access_codes.c.code == code)
-    ).all()
-    for row in rows:
-        if row.access_code_id != exclude_id and Window(row.starts_at, row.ends_at).overlaps(window):
-            return row
+) -> str | None:
+    """The id of a managed code on the device with the same PIN whose window overlaps
+    `window`, if there is one."""
+    rows = _SAME_PIN.all(RawConnection.of(conn), {"device_id": device_id, "code": code})
+    for access_code_id, starts_at, ends_at in rows:
+        other = Window(utc_from_store(starts_at), utc_from_store(ends_at))
+        if access_code_id != exclude_id and other.overlaps(window):
+            return str(access_code_id)
     return None
 
 
@@ -117,6 +128,21 @@ def _mutation(code: str, now: datetime, message: str, **extra: Any) -> dict[str,
     return {"mutation_code": code, "created_at": wire.iso(now), "message": message, **extra}
 
 
+# Every column a new code may set; the others take their defaults.
+_INSERT = Prepared(
+    access_codes.insert().values(
+        {
+            c.key: bindparam(c.key)
+            for c in access_codes.c
+            if c.key
+            in {"access_code_id", "workspace_id", "device_id", "is_managed", "name"}
+            | {"code", "common_code_key", "starts_at", "ends_at", "status", "code_generated"}
+            | {"errors", "warnings", "pending_mutations", "created_at", *_CREATE_FLAGS.values()}
+        }
+    )
+)
+
+
 def insert_code(
     deps: Deps,
     conn: Connection,
@@ -164,7 +190,7 @@ def insert_code(
     for param, column in _CREATE_FLAGS.items():
         if param in p:
             values[column] = bool(p[param])
-    conn.execute(access_codes.insert().values(values))
+    _INSERT.run(RawConnection.of(conn), values).close()
     if p.get("use_backup_access_code_pool") and not device.backup_pool_enabled:
         conn.execute(
             update(devices)
@@ -207,38 +233,23 @@ def get_code_row(
 
 
 def render(conn: Connection, rows: list[Row[Any]]) -> list[dict[str, Any]]:
-    """Wire form of codes, with device issues copied on and backup availability computed."""
-    device_ids = {r.device_id for r in rows}
-    if not device_ids:
-        return []
-    device_rows = conn.execute(
-        select(devices.c.device_id, devices.c.errors, devices.c.backup_pool_enabled).where(
-            devices.c.device_id.in_(device_ids)
-        )
-    ).all()
-    errors = {d.device_id: list(d.errors) for d in device_rows}
-    pool_devices = [d.device_id for d in device_rows if d.backup_pool_enabled]
-    with_backup: set[str] = set()
-    if pool_devices:
-        with_backup = {
-            r.device_id
-            for r in conn.execute(
-                select(access_codes.c.device_id).where(
-                    access_codes.c.device_id.in_(pool_devices),
-                    access_codes.c.is_backup.is_(True),
-                    access_codes.c.backup_pulled_for.is_(None),
-                    access_codes.c.status == CodeStatus.SET.value,
-                )
-            )
-        }
-    return [
-        wire.access_code(
-            r,
-            errors.get(r.device_id),
-            backup_available=r.ends_at is not None and r.device_id in with_backup,
-        )
-        for r in rows
-    ]
+    """Codes read as whole rows, for the response: with their locks' errors and backups."""
+    raw = RawConnection.of(conn)
+    locks = {d: code_reads.LOCK.first(raw, {"device_id": d}) for d in {r.device_id for r in rows}}
+    out = []
+    for r in rows:
+        lock_errors, pool_ready = locks[r.device_id]
+        ready = pool_ready and r.is_managed and r.ends_at is not None
+        out.append(wire.access_code(r.wire, lock_errors, ready))
+    return out
+
+
+def _written(conn: Connection, workspace_id: str, access_code_id: str) -> dict[str, Any]:
+    """A code this transaction wrote, for the response."""
+    params = {"workspace_id": workspace_id, "managed": True, "access_code_id": access_code_id}
+    wire_text, lock_errors, ready, _ = code_reads.BY_ID.first(RawConnection.of(conn), params)
+    body: dict[str, Any] = wire.access_code(wire_text, lock_errors, ready)
+    return body
 
 
 def create(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
@@ -250,7 +261,7 @@ def create(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
         access_code_id = insert_code(
             deps, conn, device, p, now, code=code, generated=generated, window=window
         )
-        body = render(conn, [get_code_row(conn, workspace_id, access_code_id)])[0]
+        body = _written(conn, workspace_id, access_code_id)
         attempt = action_attempts.record(
             conn,
             workspace_id,
@@ -282,28 +293,27 @@ def look_again_at(window: Window, now: datetime) -> datetime | None:
 
 
 def get(
-    deps: Deps, workspace_id: str, p: dict[str, Any], *, managed: bool = True
-) -> dict[str, Any]:
-    with deps.store.read() as conn:
-        if "access_code_id" in p:
-            row = get_code_row(conn, workspace_id, p["access_code_id"], managed=managed)
-        elif "device_id" in p and "code" in p:
-            row = conn.execute(
-                select(access_codes)
-                .where(
-                    access_codes.c.workspace_id == workspace_id,
-                    access_codes.c.device_id == p["device_id"],
-                    access_codes.c.code == p["code"],
-                    access_codes.c.is_managed.is_(managed),
-                )
-                .order_by(access_codes.c.seq.desc())
-                .limit(1)
-            ).first()
-            if row is None:
-                raise not_found("access_code", "Access code not found", device_id=p["device_id"])
-        else:
-            raise invalid("access_code_id", "give access_code_id, or both device_id and code")
-        return render(conn, [row])[0]
+    deps: Deps,
+    workspace_id: str,
+    p: dict[str, Any],
+    *,
+    managed: bool = True,
+    for_wire: bool = False,
+) -> Any:
+    """One code, by id or by lock and PIN. `for_wire`: it only goes out as JSON (the API), so
+    it is embedded as the database keeps it (wire.access_code)."""
+    params = {"workspace_id": workspace_id, "managed": managed, **p}
+    if "access_code_id" in p:
+        query, missing = code_reads.BY_ID, {"access_code_id": p["access_code_id"]}
+    elif "device_id" in p and "code" in p:
+        query, missing = code_reads.BY_PIN, {"device_id": p["device_id"]}
+    else:
+        raise invalid("access_code_id", "give access_code_id, or both device_id and code")
+    with deps.store.raw_read() as raw:
+        row = query.first(raw, params)
+    if row is None:
+        raise not_found("access_code", "Access code not found", **missing)
+    return wire.access_code(row[0], row[1], row[2], embed=for_wire)
 
 
 def list_codes(
@@ -314,11 +324,40 @@ def list_codes(
     managed: bool = True,
     for_wire: bool = False,
 ) -> Page:
-    """`for_wire`: the items only go out as JSON (the API), so on SQLite the database renders
-    them (service/wire_sql.py)."""
+    """`for_wire`: the items only go out as JSON (the API): codes are embedded as the
+    database keeps them (wire.access_code)."""
     if asks_for_foreign(p):
         return empty_page()
-    conds = [access_codes.c.workspace_id == workspace_id, access_codes.c.is_managed.is_(managed)]
+    default = 55_000 if managed else 300_000
+    if "access_code_ids" in p or "search" in p:
+        return _filtered(deps, workspace_id, p, managed, for_wire, default)
+    limit, query_hash, after = page_request(access_codes, p, default)
+    query = code_reads.PAGES[(managed, "device_id" in p, after is not None)]
+    params = {
+        "workspace_id": workspace_id,
+        "device_id": p.get("device_id"),
+        "after": after[0] if after else None,
+        "limit": limit + 1,
+    }
+    with deps.store.raw_read() as raw:
+        rows = query.all(raw, params)
+    has_next = len(rows) > limit
+    items = [wire.access_code(w, e, b, embed=for_wire) for w, e, b, _ in rows[:limit]]
+    cursor = encode_cursor(query_hash, [rows[limit - 1][3]]) if has_next else None
+    return Page(
+        items, {"has_next_page": has_next, "next_page_cursor": cursor, "next_page_url": None}
+    )
+
+
+def _filtered(
+    deps: Deps, workspace_id: str, p: dict[str, Any], managed: bool, for_wire: bool, default: int
+) -> Page:
+    """A list filtered by ids or a search term."""
+    conds = [
+        access_codes.c.workspace_id == workspace_id,
+        access_codes.c.is_managed.is_(managed),
+        code_reads.ON_LOCK,
+    ]
     if managed:
         conds.append(access_codes.c.is_backup.is_(False))
     if "device_id" in p:
@@ -336,21 +375,23 @@ def list_codes(
                 access_codes.c.access_code_id.contains(term, autoescape=True),
             )
         )
-    default = 55_000 if managed else 300_000
-    if for_wire and managed and deps.store.is_sqlite:
-        return paginate(
-            deps,
-            access_codes,
-            and_(*conds),
-            p,
-            wire_sql.render,
-            default_limit=default,
-            columns=wire_sql.COLUMNS,
-        )
-    return paginate(deps, access_codes, and_(*conds), p, render, default_limit=default)
+
+    def render_rows(_conn: Connection, rows: list[Row[Any]]) -> list[Any]:
+        return [wire.access_code(*r[:3], embed=for_wire) for r in rows]
+
+    return paginate(
+        deps,
+        access_codes,
+        and_(*conds),
+        p,
+        render_rows,
+        default_limit=default,
+        columns=code_reads.COLUMNS,
+    )
 
 
 def generate(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
+    """A PIN the lock would take, shown as the access code it would make (not stored)."""
     with deps.store.read() as conn:
         device = get_device_row(conn, workspace_id, p["device_id"])
         caps = capabilities(device)
@@ -359,28 +400,17 @@ def generate(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]
                 "invalid_input", "this lock generates its own PINs (cannot_specify_pin_code)"
             )
         code = generate_code(caps, deps.rng, avoid=pins_on_device(conn, device.device_id))
-    now = deps.clock.now()
-    return {
-        "generated_code": {
-            "device_id": device.device_id,
-            "code": code,
+        values = {
             "access_code_id": str(uuid4()),
             "workspace_id": workspace_id,
-            "name": None,
-            "common_code_key": None,
-            "type": "ongoing",
-            "status": "unset",
-            "created_at": wire.iso(now),
-            "errors": [],
-            "warnings": [],
+            "device_id": device.device_id,
             "is_managed": True,
-            "is_backup_access_code_available": False,
-            "is_external_modification_allowed": False,
-            "is_one_time_use": False,
-            "is_offline_access_code": False,
-            "pending_mutations": [],
+            "code": code,
+            "status": CodeStatus.UNSET.value,
+            "created_at": deps.clock.now(),
         }
-    }
+        rendered = access_code_wire.render_values(conn, values)
+    return {"generated_code": wire.access_code(rendered)}
 
 
 _FORGET = delete(access_codes).where(access_codes.c.access_code_id == bindparam("b_id"))

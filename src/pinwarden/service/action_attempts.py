@@ -6,13 +6,20 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, and_, bindparam, select
 
 from pinwarden.service import wire
 from pinwarden.service.deps import Deps
 from pinwarden.service.errors import not_found
 from pinwarden.service.pagination import Page, each, paginate
+from pinwarden.store.prepared import Prepared, RawConnection
 from pinwarden.store.schema import action_attempts
+
+_INSERT = Prepared(
+    action_attempts.insert().values(
+        {c.key: bindparam(c.key) for c in action_attempts.c if c.key != "seq"}
+    )
+)
 
 
 def record(
@@ -38,7 +45,7 @@ def record(
         "access_code_id": access_code_id,
         "created_at": now,
     }
-    conn.execute(action_attempts.insert().values(row))
+    _INSERT.run(RawConnection.of(conn), row).close()
     return {
         "action_attempt_id": row["action_attempt_id"],
         "action_type": action_type,

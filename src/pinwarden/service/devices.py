@@ -11,9 +11,9 @@ from sqlalchemy import (
     Connection,
     Row,
     and_,
+    bindparam,
     case,
     false,
-    literal,
     not_,
     select,
     true,
@@ -26,6 +26,7 @@ from pinwarden.service import wire
 from pinwarden.service.deps import Deps
 from pinwarden.service.errors import invalid, not_found
 from pinwarden.service.pagination import Page, asks_for_foreign, each, empty_page, paginate
+from pinwarden.store.prepared import Prepared, RawConnection
 from pinwarden.store.schema import connected_accounts, devices
 
 _OVERRIDABLE = {f.name for f in dataclasses.fields(Capabilities)}
@@ -48,14 +49,7 @@ def defer_wake(conn: Connection, device_id: str, at: datetime) -> None:
     """Have the engine look at the device no later than `at` (wakes only ever move earlier).
     Every ask is counted, even one an earlier wake already covers: the engine may be working
     on the lock right now, and must not drop the ask when it records its own next wake."""
-    conn.execute(
-        update(devices)
-        .where(devices.c.device_id == device_id)
-        .values(
-            next_wake_at=earlier_wake(literal(at, devices.c.next_wake_at.type)),
-            wake_asks=devices.c.wake_asks + 1,
-        )
-    )
+    _DEFER_WAKE.run(RawConnection.of(conn), {"device_id": device_id, "at": at}).close()
 
 
 def earlier_wake(moment: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -66,6 +60,16 @@ def earlier_wake(moment: ColumnElement[Any]) -> ColumnElement[Any]:
         (wake.is_(None) | (wake > moment), moment),
         else_=wake,
     )
+
+
+_DEFER_WAKE = Prepared(
+    update(devices)
+    .where(devices.c.device_id == bindparam("device_id"))
+    .values(
+        next_wake_at=earlier_wake(bindparam("at", type_=devices.c.next_wake_at.type)),
+        wake_asks=devices.c.wake_asks + 1,
+    )
+)
 
 
 def capabilities(row: Row[Any], base: Capabilities | None = None) -> Capabilities:

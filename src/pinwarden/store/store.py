@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from pinwarden.store import db
+from pinwarden.store.prepared import RawConnection, raw_read
 
 
 class Store:
@@ -37,6 +38,12 @@ class Store:
     def read(self) -> Iterator[Connection]:
         with self.read_engine.connect() as conn:
             yield conn
+
+    @contextmanager
+    def raw_read(self) -> Iterator[RawConnection]:
+        """A driver connection for reads of one statement each (store/prepared.py)."""
+        with raw_read(self.read_engine) as raw:
+            yield raw
 
     def upgrade(self) -> None:
         db.upgrade(self.engine)
