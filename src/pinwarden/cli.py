@@ -192,6 +192,8 @@ def serve(
     """Run the API, console and engine (SQLite by default)."""
     import uvicorn
 
+    from pinwarden.api.transport import OneWriteProtocol
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings(data_dir=data_dir, virtual_clock=virtual_clock)
     store = Store(settings.url())
@@ -221,7 +223,14 @@ def serve(
         console.print(f"[dim]also written to {data_dir / 'demo.json'}[/dim]")
     runtime.runner.start()  # type: ignore[attr-defined]
     try:
-        uvicorn.run(runtime.app, host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run(
+            runtime.app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            http=OneWriteProtocol,  # each response in one write (api/transport.py)
+        )
     finally:
         runtime.close()
 

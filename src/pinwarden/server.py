@@ -23,6 +23,7 @@ from pinwarden.engine.runner import EmbeddedRunner, ManualRunner
 from pinwarden.engine.workers import WorkerPool
 from pinwarden.service.deps import Deps
 from pinwarden.store import db
+from pinwarden.store.checkpoint import Checkpointer
 from pinwarden.store.schema import settings as settings_table
 from pinwarden.store.store import Store
 
@@ -78,12 +79,15 @@ class Runtime:
     engine: Engine
     runner: ManualRunner
     app: FastAPI
+    checkpoints: Checkpointer | None = None  # SQLite: WAL checkpoints off the request path
 
     def close(self) -> None:
         if isinstance(self.runner, EmbeddedRunner | distributed_runtime.DistributedRunner):
             self.runner.stop()
         if self.runner.pool is not None:
             self.runner.pool.close()
+        if self.checkpoints is not None:
+            self.checkpoints.stop()
         self.deps.store.dispose()
 
 
@@ -125,4 +129,7 @@ def build(
     deps.runner = runner
     routes = all_routes(runner if isinstance(clock, VirtualClock) else None)
     app = create_app(deps, routes, extra=[console_installer(deps)], **app_kwargs)
-    return Runtime(deps, engine, runner, app)
+    checkpoints = Checkpointer(store) if store.is_sqlite else None
+    if checkpoints is not None:
+        checkpoints.start()
+    return Runtime(deps, engine, runner, app, checkpoints)

@@ -24,7 +24,7 @@ from pinwarden.service.pagination import (
     paginate,
 )
 from pinwarden.store import access_code_wire
-from pinwarden.store.prepared import Prepared, RawConnection
+from pinwarden.store.prepared import AnyConnection, Prepared, RawConnection
 from pinwarden.store.schema import access_codes, devices, utc_from_store
 from pinwarden.store.writes import Writes
 
@@ -68,7 +68,7 @@ _SAME_PIN = Prepared(
 
 
 def find_duplicate(
-    conn: Connection, device_id: str, code: str, window: Window, exclude_id: str | None = None
+    conn: AnyConnection, device_id: str, code: str, window: Window, exclude_id: str | None = None
 ) -> str | None:
     """The id of a managed code on the device with the same PIN whose window overlaps
     `window`, if there is one."""
@@ -80,31 +80,34 @@ def find_duplicate(
     return None
 
 
-def pins_on_device(conn: Connection, device_id: str) -> set[str]:
-    rows = conn.execute(
-        select(access_codes.c.code).where(
-            access_codes.c.device_id == device_id, access_codes.c.code.is_not(None)
-        )
+_PINS = Prepared(
+    select(access_codes.c.code).where(
+        access_codes.c.device_id == bindparam("device_id"), access_codes.c.code.is_not(None)
     )
-    return {r.code for r in rows}
+)
+_SHARED = Prepared(
+    select(access_codes.c.code)
+    .where(
+        access_codes.c.workspace_id == bindparam("workspace_id"),
+        access_codes.c.common_code_key == bindparam("key"),
+        access_codes.c.code.is_not(None),
+    )
+    .order_by(access_codes.c.seq)
+    .limit(1)
+)
 
 
-def _shared_code(conn: Connection, workspace_id: str, key: str) -> str | None:
-    row = conn.execute(
-        select(access_codes.c.code)
-        .where(
-            access_codes.c.workspace_id == workspace_id,
-            access_codes.c.common_code_key == key,
-            access_codes.c.code.is_not(None),
-        )
-        .order_by(access_codes.c.seq)
-        .limit(1)
-    ).first()
-    return None if row is None else str(row.code)
+def pins_on_device(conn: AnyConnection, device_id: str) -> set[str]:
+    return {r[0] for r in _PINS.all(RawConnection.of(conn), {"device_id": device_id})}
+
+
+def _shared_code(conn: AnyConnection, workspace_id: str, key: str) -> str | None:
+    row = _SHARED.first(RawConnection.of(conn), {"workspace_id": workspace_id, "key": key})
+    return None if row is None else str(row[0])
 
 
 def choose_code(
-    deps: Deps, conn: Connection, device: Row[Any], caps: Capabilities, p: dict[str, Any]
+    deps: Deps, conn: AnyConnection, device: Row[Any], caps: Capabilities, p: dict[str, Any]
 ) -> tuple[str | None, bool]:
     """The PIN for a new code and whether pinwarden generated it."""
     if caps.pin_generated_by_provider:
@@ -143,9 +146,16 @@ _INSERT = Prepared(
 )
 
 
+_POOL_ON = Prepared(
+    update(devices)
+    .where(devices.c.device_id == bindparam("device_id"))
+    .values(backup_pool_enabled=True)
+)
+
+
 def insert_code(
     deps: Deps,
-    conn: Connection,
+    conn: AnyConnection,
     device: Row[Any],
     p: dict[str, Any],
     now: datetime,
@@ -190,13 +200,10 @@ def insert_code(
     for param, column in _CREATE_FLAGS.items():
         if param in p:
             values[column] = bool(p[param])
-    _INSERT.run(RawConnection.of(conn), values).close()
+    raw = RawConnection.of(conn)
+    _INSERT.run(raw, values).close()
     if p.get("use_backup_access_code_pool") and not device.backup_pool_enabled:
-        conn.execute(
-            update(devices)
-            .where(devices.c.device_id == device.device_id)
-            .values(backup_pool_enabled=True)
-        )
+        _POOL_ON.run(raw, {"device_id": device.device_id}).close()
     events.record(
         conn,
         device.workspace_id,
@@ -244,7 +251,7 @@ def render(conn: Connection, rows: list[Row[Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _written(conn: Connection, workspace_id: str, access_code_id: str) -> dict[str, Any]:
+def _written(conn: AnyConnection, workspace_id: str, access_code_id: str) -> dict[str, Any]:
     """A code this transaction wrote, for the response."""
     params = {"workspace_id": workspace_id, "managed": True, "access_code_id": access_code_id}
     wire_text, lock_errors, ready, _ = code_reads.BY_ID.first(RawConnection.of(conn), params)
@@ -255,7 +262,7 @@ def _written(conn: Connection, workspace_id: str, access_code_id: str) -> dict[s
 def create(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
     now = deps.clock.now()
     window = window_from(p, now)
-    with deps.store.begin() as conn:
+    with deps.store.raw_begin() as conn:
         device = get_device_row(conn, workspace_id, p["device_id"])
         code, generated = choose_code(deps, conn, device, capabilities(device), p)
         access_code_id = insert_code(

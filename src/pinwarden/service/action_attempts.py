@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import Connection, and_, bindparam, select
+from sqlalchemy import and_, bindparam, select
 
 from pinwarden.service import wire
 from pinwarden.service.deps import Deps
 from pinwarden.service.errors import not_found
 from pinwarden.service.pagination import Page, each, paginate
-from pinwarden.store.prepared import Prepared, RawConnection
+from pinwarden.store.prepared import AnyConnection, Prepared, RawConnection
 from pinwarden.store.schema import action_attempts
 
 _INSERT = Prepared(
@@ -23,7 +23,7 @@ _INSERT = Prepared(
 
 
 def record(
-    conn: Connection,
+    conn: AnyConnection,
     workspace_id: str,
     action_type: str,
     now: datetime,

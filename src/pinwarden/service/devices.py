@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Connection,
     Row,
     and_,
     bindparam,
@@ -26,26 +25,30 @@ from pinwarden.service import wire
 from pinwarden.service.deps import Deps
 from pinwarden.service.errors import invalid, not_found
 from pinwarden.service.pagination import Page, asks_for_foreign, each, empty_page, paginate
-from pinwarden.store.prepared import Prepared, RawConnection
+from pinwarden.store.prepared import AnyConnection, Prepared, RawConnection
 from pinwarden.store.schema import connected_accounts, devices
 
 _OVERRIDABLE = {f.name for f in dataclasses.fields(Capabilities)}
 
 
-def get_device_row(conn: Connection, workspace_id: str, device_id: str) -> Row[Any]:
-    row = conn.execute(
-        select(devices).where(
-            devices.c.device_id == device_id,
-            devices.c.workspace_id == workspace_id,
-            devices.c.removed_at.is_(None),
-        )
-    ).first()
+_DEVICE = Prepared(
+    select(devices).where(
+        devices.c.device_id == bindparam("device_id"),
+        devices.c.workspace_id == bindparam("workspace_id"),
+        devices.c.removed_at.is_(None),
+    )
+)
+
+
+def get_device_row(conn: AnyConnection, workspace_id: str, device_id: str) -> Row[Any]:
+    params = {"device_id": device_id, "workspace_id": workspace_id}
+    row: Row[Any] | None = _DEVICE.record(RawConnection.of(conn), params)
     if row is None:
         raise not_found("device", device_id=device_id)
     return row
 
 
-def defer_wake(conn: Connection, device_id: str, at: datetime) -> None:
+def defer_wake(conn: AnyConnection, device_id: str, at: datetime) -> None:
     """Have the engine look at the device no later than `at` (wakes only ever move earlier).
     Every ask is counted, even one an earlier wake already covers: the engine may be working
     on the lock right now, and must not drop the ask when it records its own next wake."""

@@ -6,15 +6,20 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import Connection, Row, and_, select
+from sqlalchemy import Connection, Row, and_, bindparam, select
 
 from pinwarden.service import wire
 from pinwarden.service.deps import Deps
 from pinwarden.service.errors import ServiceError, invalid
 from pinwarden.service.pagination import asks_for_foreign
+from pinwarden.store.prepared import AnyConnection, Prepared, RawConnection
 from pinwarden.store.schema import events
 
 _INSERT = events.insert()
+# One event, as the hot paths (a create) write it.
+_PREPARED_INSERT = Prepared(
+    events.insert().values({c.key: bindparam(c.key) for c in events.c if c.key != "seq"})
+)
 
 
 def event_row(
@@ -40,7 +45,7 @@ def event_row(
 
 
 def record(
-    conn: Connection,
+    conn: AnyConnection,
     workspace_id: str,
     event_type: str,
     now: datetime,
@@ -52,7 +57,7 @@ def record(
     row = event_row(
         workspace_id, event_type, now, device=device, access_code_id=access_code_id, **payload
     )
-    conn.execute(_INSERT, row)
+    _PREPARED_INSERT.run(RawConnection.of(conn), row).close()
     return str(row["event_id"])
 
 

@@ -7,12 +7,14 @@ objects): ten times the database's own work. `Prepared` compiles its statement o
 and binds parameters exactly as SQLAlchemy would (the same bind processors: dates, JSON,
 booleans), so the SQL stays Core and portable while a call costs about what the driver costs.
 
-Rows come back as plain tuples of the driver's values (no result processing): callers read
-columns that need none (text, numbers) or decode the few they use.
+`all` and `first` give plain tuples of the driver's values (no result processing), for callers
+that read columns which need none (text, numbers) or decode the few they use; `record` gives a
+row as SQLAlchemy would.
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +29,9 @@ class _Plan:
     sql: str
     binds: tuple[_Bind, ...]  # in the order the driver wants them
     positional: bool
+    # For `record`: the result columns' names and SQLAlchemy's result processors.
+    record: type[tuple[Any, ...]]
+    results: tuple[Callable[[Any], Any] | None, ...]
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,17 @@ class Prepared:
         finally:
             cursor.close()
 
+    def record(self, raw: RawConnection, params: Mapping[str, Any] | None = None) -> Any:
+        """The first row as SQLAlchemy would give it: values decoded by their column types,
+        columns by name (a named tuple), or None."""
+        row = self.first(raw, params)
+        if row is None:
+            return None
+        plan = self._plan(raw.dialect)
+        return plan.record(
+            *(v if p is None else p(v) for v, p in zip(row, plan.results, strict=True))
+        )
+
 
 def _value(bind: _Bind, given: Mapping[str, Any]) -> Any:
     if bind.fixed:
@@ -124,7 +140,10 @@ def _compile(statement: Executable, dialect: Dialect) -> _Plan:
         fixed = default is None and not bind.required and bind.callable is None
         process = processors.get(name)
         binds.append(_Bind(name, bind.key, fixed, bind.value, default, process))  # type: ignore[arg-type]
-    return _Plan(compiled.string, tuple(binds), bool(compiled.positional))
+    columns = compiled._result_columns
+    record = namedtuple("Record", [c.keyname for c in columns])  # type: ignore[misc]
+    results = tuple(c.type._cached_result_processor(dialect, None) for c in columns)
+    return _Plan(compiled.string, tuple(binds), bool(compiled.positional), record, results)
 
 
 @dataclass(frozen=True)
@@ -135,9 +154,35 @@ class RawConnection:
     dialect: Dialect
 
     @classmethod
-    def of(cls, conn: Connection) -> RawConnection:
+    def of(cls, conn: Connection | RawConnection) -> RawConnection:
         """The driver connection under a SQLAlchemy connection, in its transaction."""
+        if isinstance(conn, RawConnection):
+            return conn
         return cls(conn.connection.driver_connection, conn.dialect)
+
+
+# What the hot paths' statements run on: a SQLAlchemy connection or the driver's own.
+AnyConnection = Connection | RawConnection
+
+
+@contextmanager
+def raw_begin(engine: Engine, begin: str | None) -> Iterator[RawConnection]:
+    """A transaction on a pooled driver connection: committed if the block ends normally,
+    rolled back if it raises. `begin`: the statement that opens it (SQLite's BEGIN IMMEDIATE;
+    None where the driver opens one by itself, as psycopg does)."""
+    fairy = engine.raw_connection()
+    try:
+        dbapi = fairy.driver_connection
+        if begin is not None:
+            dbapi.execute(begin)
+        try:
+            yield RawConnection(dbapi, engine.dialect)
+        except BaseException:
+            dbapi.rollback()
+            raise
+        dbapi.commit()
+    finally:
+        fairy.close()
 
 
 @contextmanager
