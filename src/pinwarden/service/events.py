@@ -12,11 +12,12 @@ from pinwarden.service import wire
 from pinwarden.service.deps import Deps
 from pinwarden.service.errors import ServiceError, invalid
 from pinwarden.service.pagination import asks_for_foreign
-from pinwarden.store.prepared import AnyConnection, Prepared, RawConnection
+from pinwarden.store.prepared import Prepared, RawConnection
 from pinwarden.store.schema import events
+from pinwarden.store.writes import Writes
 
 _INSERT = events.insert()
-# One event, as the hot paths (a create) write it.
+# One event, as a create writes it (on a driver connection: store/prepared.py).
 _PREPARED_INSERT = Prepared(
     events.insert().values({c.key: bindparam(c.key) for c in events.c if c.key != "seq"})
 )
@@ -45,7 +46,7 @@ def event_row(
 
 
 def record(
-    conn: AnyConnection,
+    conn: Connection | Writes | RawConnection,
     workspace_id: str,
     event_type: str,
     now: datetime,
@@ -57,7 +58,10 @@ def record(
     row = event_row(
         workspace_id, event_type, now, device=device, access_code_id=access_code_id, **payload
     )
-    _PREPARED_INSERT.run(RawConnection.of(conn), row).close()
+    if isinstance(conn, RawConnection):
+        _PREPARED_INSERT.run(conn, row).close()
+    else:  # a SQLAlchemy connection, or the engine's write buffer (store/writes.py)
+        conn.execute(_INSERT, row)
     return str(row["event_id"])
 
 
