@@ -254,9 +254,14 @@ def render(conn: Connection, rows: list[Row[Any]]) -> list[dict[str, Any]]:
 def _written(conn: AnyConnection, workspace_id: str, access_code_id: str) -> dict[str, Any]:
     """A code this transaction wrote, for the response."""
     params = {"workspace_id": workspace_id, "managed": True, "access_code_id": access_code_id}
-    wire_text, lock_errors, ready, _ = code_reads.BY_ID.first(RawConnection.of(conn), params)
-    body: dict[str, Any] = wire.access_code(wire_text, lock_errors, ready)
+    body: dict[str, Any] = _body(code_reads.BY_ID.first(RawConnection.of(conn), params))
     return body
+
+
+def _body(read: Any, embed: bool = False) -> Any:
+    """A code as service/code_reads reads it: (wire, lock errors, pool ready, time-bound)."""
+    wire_text, lock_errors, pool_ready, time_bound = read[:4]
+    return wire.access_code(wire_text, lock_errors, pool_ready and time_bound, embed=embed)
 
 
 def create(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
@@ -320,7 +325,7 @@ def get(
         row = query.first(raw, params)
     if row is None:
         raise not_found("access_code", "Access code not found", **missing)
-    return wire.access_code(row[0], row[1], row[2], embed=for_wire)
+    return _body(row, for_wire)
 
 
 def list_codes(
@@ -349,8 +354,8 @@ def list_codes(
     with deps.store.raw_read() as raw:
         rows = query.all(raw, params)
     has_next = len(rows) > limit
-    items = [wire.access_code(w, e, b, embed=for_wire) for w, e, b, _ in rows[:limit]]
-    cursor = encode_cursor(query_hash, [rows[limit - 1][3]]) if has_next else None
+    items = [_body(row, for_wire) for row in rows[:limit]]
+    cursor = encode_cursor(query_hash, [rows[limit - 1][4]]) if has_next else None
     return Page(
         items, {"has_next_page": has_next, "next_page_cursor": cursor, "next_page_url": None}
     )
@@ -384,7 +389,7 @@ def _filtered(
         )
 
     def render_rows(_conn: Connection, rows: list[Row[Any]]) -> list[Any]:
-        return [wire.access_code(*r[:3], embed=for_wire) for r in rows]
+        return [_body(r, for_wire) for r in rows]
 
     return paginate(
         deps,

@@ -1,24 +1,17 @@
 """The access-code reads the API answers most (get, a page of a list), as prepared statements.
 
 Each is one statement, so it reads one snapshot without a transaction, and returns per code
-what the response needs: the code's JSON as the database keeps it (`wire`), its lock's errors
-and whether a backup code is ready for it (service/wire.access_code adds both).
+what the response needs (`Read`): the code's JSON as the database keeps it (`wire`), its lock's
+errors, whether the lock's backup pool holds a ready code, and whether the code is a
+time-bound managed one (the only kind a backup stands in for); then `seq`, for cursors.
+service/wire.access_code puts them together.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    and_,
-    bindparam,
-    case,
-    exists,
-    false,
-    select,
-)
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, exists, false, select
 
 from pinwarden.store.prepared import Prepared
 from pinwarden.store.schema import access_codes, devices
@@ -26,47 +19,43 @@ from pinwarden.store.schema import access_codes, devices
 _c = access_codes.c
 _backup = access_codes.alias("backup")
 
-# A ready backup code on the lock, for a time-bound managed code on a lock whose pool is on
-# (a CASE, so the lookup runs only then).
-BACKUP_READY: ColumnElement[Any] = case(
-    (
-        and_(
-            _c.is_managed.is_(True),
-            _c.ends_at.is_not(None),
-            devices.c.backup_pool_enabled.is_(True),
-        ),
-        exists().where(
-            _backup.c.device_id == _c.device_id,
-            _backup.c.is_managed.is_(True),
-            _backup.c.is_backup.is_(True),
-            _backup.c.backup_pulled_for.is_(None),
-            _backup.c.status == "set",
-        ),
-    ),
-    else_=false(),
-)
-# A lock's errors, and whether its backup pool is on and holds a ready code.
-LOCK = Prepared(
-    select(
-        devices.c.errors,
-        case(
-            (
-                devices.c.backup_pool_enabled.is_(True),
-                exists().where(
-                    _backup.c.device_id == devices.c.device_id,
-                    _backup.c.is_managed.is_(True),
-                    _backup.c.is_backup.is_(True),
-                    _backup.c.backup_pulled_for.is_(None),
-                    _backup.c.status == "set",
-                ),
-            ),
-            else_=false(),
-        ),
-    ).where(devices.c.device_id == bindparam("device_id"))
-)
-# What every code read returns: (wire, the lock's errors, backup ready), then seq.
-COLUMNS = (_c.wire, devices.c.errors.label("lock_errors"), BACKUP_READY.label("backup_ready"))
+
+def _pool_ready(device_id: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The lock's backup pool is on and holds a ready code (a CASE: the lookup runs only
+    for a lock whose pool is on)."""
+    ready = exists().where(
+        _backup.c.device_id == device_id,
+        _backup.c.is_managed.is_(True),
+        _backup.c.is_backup.is_(True),
+        _backup.c.backup_pulled_for.is_(None),
+        _backup.c.status == "set",
+    )
+    return case((devices.c.backup_pool_enabled.is_(True), ready), else_=false())
+
+
+TIME_BOUND = and_(_c.is_managed.is_(True), _c.ends_at.is_not(None))
 ON_LOCK = devices.c.device_id == _c.device_id
+# Read with the lock joined to each code: a code, or codes of many locks.
+COLUMNS = (
+    _c.wire,
+    devices.c.errors.label("lock_errors"),
+    _pool_ready(devices.c.device_id).label("pool_ready"),
+    TIME_BOUND.label("time_bound"),
+)
+# The lock's own errors and backups, on their own: for `render`, and a page of one lock,
+# where they are read once rather than joined to every code.
+LOCK = Prepared(
+    select(devices.c.errors, _pool_ready(devices.c.device_id)).where(
+        devices.c.device_id == bindparam("device_id")
+    )
+)
+_ONE_LOCK = devices.c.device_id == bindparam("device_id")
+_ONE_LOCK_COLUMNS = (
+    _c.wire,
+    select(devices.c.errors).where(_ONE_LOCK).scalar_subquery(),
+    select(_pool_ready(devices.c.device_id)).where(_ONE_LOCK).scalar_subquery(),
+    TIME_BOUND,
+)
 
 
 def _codes() -> Select[Any]:
@@ -91,10 +80,12 @@ def _page(managed: bool, by_device: bool, after: bool) -> Prepared:
         conditions.append(_c.is_backup.is_(False))
     if by_device:
         conditions.append(_c.device_id == bindparam("device_id"))
+        query = select(*_ONE_LOCK_COLUMNS, _c.seq)
+    else:
+        query = _codes()
     if after:
         conditions.append(_c.seq > bindparam("after"))
-    query = _codes().where(*conditions).order_by(_c.seq).limit(bindparam("limit"))
-    return Prepared(query)
+    return Prepared(query.where(*conditions).order_by(_c.seq).limit(bindparam("limit")))
 
 
 # One page of a list filtered at most by lock: (managed, by lock, after a cursor) -> statement.

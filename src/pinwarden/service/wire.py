@@ -82,9 +82,9 @@ def access_code(
     `embed`: the result only goes out as JSON, so a code its lock adds nothing to is the
     stored text itself (an `orjson.Fragment`, embedded without being parsed); otherwise a dict.
     """
-    errors = orjson.loads(lock_errors) if isinstance(lock_errors, str) else lock_errors
-    if not errors and not backup_ready:
+    if (not lock_errors or lock_errors == "[]") and not backup_ready:  # most codes, most days
         return orjson.Fragment(wire) if embed else orjson.loads(wire)
+    errors = orjson.loads(lock_errors) if isinstance(lock_errors, str) else lock_errors
     body = orjson.loads(wire)
     body["errors"] = [*body["errors"], *errors]
     if backup_ready:
