@@ -240,20 +240,14 @@ def get_code_row(
 
 
 def render(conn: Connection, rows: list[Row[Any]]) -> list[dict[str, Any]]:
-    """Codes read as whole rows, for the response: with their locks' errors and backups."""
-    raw = RawConnection.of(conn)
-    locks = {d: code_reads.LOCK.first(raw, {"device_id": d}) for d in {r.device_id for r in rows}}
-    out = []
-    for r in rows:
-        lock_errors, pool_ready = locks[r.device_id]
-        ready = pool_ready and r.is_managed and r.ends_at is not None
-        out.append(wire.access_code(r.wire, lock_errors, ready))
-    return out
+    """Codes this connection has read (or written), for a response."""
+    return [_read(conn, r.workspace_id, r.access_code_id, managed=r.is_managed) for r in rows]
 
 
-def _written(conn: AnyConnection, workspace_id: str, access_code_id: str) -> dict[str, Any]:
-    """A code this transaction wrote, for the response."""
-    params = {"workspace_id": workspace_id, "managed": True, "access_code_id": access_code_id}
+def _read(
+    conn: AnyConnection, workspace_id: str, access_code_id: str, *, managed: bool = True
+) -> dict[str, Any]:
+    params = {"workspace_id": workspace_id, "managed": managed, "access_code_id": access_code_id}
     body: dict[str, Any] = _body(code_reads.BY_ID.first(RawConnection.of(conn), params))
     return body
 
@@ -273,7 +267,7 @@ def create(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
         access_code_id = insert_code(
             deps, conn, device, p, now, code=code, generated=generated, window=window
         )
-        body = _written(conn, workspace_id, access_code_id)
+        body = _read(conn, workspace_id, access_code_id)
         attempt = action_attempts.record(
             conn,
             workspace_id,

@@ -42,13 +42,7 @@ COLUMNS = (
     _pool_ready(devices.c.device_id).label("pool_ready"),
     TIME_BOUND.label("time_bound"),
 )
-# The lock's own errors and backups, on their own: for `render`, and a page of one lock,
-# where they are read once rather than joined to every code.
-LOCK = Prepared(
-    select(devices.c.errors, _pool_ready(devices.c.device_id)).where(
-        devices.c.device_id == bindparam("device_id")
-    )
-)
+# A page of one lock reads the lock's errors and backups once, not joined to every code.
 _ONE_LOCK = devices.c.device_id == bindparam("device_id")
 _ONE_LOCK_COLUMNS = (
     _c.wire,
