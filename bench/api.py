@@ -39,24 +39,23 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 # Targets from the performance issue, for one server process on a 2-core machine.
 TARGETS = {"create": 1000.0, "get": 1000.0, "list_500": 350.0}
 LIST_SIZE = 500
 WARMUP = 30
 
-# PIN shape per sandbox brand (catalog/brands.py): length, and disjoint number ranges for the
-# pre-created codes and the measured creates so no PIN repeats on a lock. Salto generates its own
-# PINs (cannot_specify_pin_code), so no PIN is sent there.
-PIN_PLAN: dict[str, tuple[int, int, int] | None] = {
-    # brand: (digits, first pre-created PIN, first measured PIN)
-    "august": (6, 100_000, 600_000),
-    "yale": (8, 10_000_000, 60_000_000),
-    "kwikset": (8, 10_000_000, 60_000_000),
-    "schlage": (4, 1_000, 5_000),
+# PIN length per sandbox brand (catalog/brands.py); Salto generates its own PINs
+# (cannot_specify_pin_code), so none is sent there.
+PIN_DIGITS: dict[str, int | None] = {
+    "august": 6,
+    "yale": 8,
+    "kwikset": 8,
+    "schlage": 4,
     "salto": None,
-    "smartthings": (8, 10_000_000, 60_000_000),
-    "igloohome": (6, 100_000, 600_000),
+    "smartthings": 8,
+    "igloohome": 6,
 }
 # The lock whose codes are listed 500 at a time (250 slots; it stores far more than 500 codes).
 LIST_BRAND = "yale"
@@ -72,12 +71,38 @@ def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+@dataclass(frozen=True)
+class Lock:
+    device_id: str
+    digits: int | None  # PIN length; None: the lock generates its PINs
+
+
+def code_body(locks: list[Lock], n: int, base: datetime, label: str) -> dict[str, Any]:
+    """The n-th code of a run: lock n % len(locks), a two-day stay at `base` or later.
+
+    A PIN repeats on its lock only after every PIN of its length has been used, and then in a
+    stay four days later, so no two codes ever clash (a duplicate is a PIN on the same lock for
+    an overlapping time)."""
+    lock = locks[n % len(locks)]
+    k = n // len(locks)
+    body: dict[str, Any] = {"device_id": lock.device_id, "name": f"{label} {n}"}
+    block = 0
+    if lock.digits is not None:
+        low = 10 ** (lock.digits - 1)
+        block, offset = divmod(k, 9 * low)
+        body["code"] = str(low + offset)
+    start = base + timedelta(days=4 * block, minutes=k % 1440)
+    body["starts_at"], body["ends_at"] = iso(start), iso(start + timedelta(days=2))
+    return body
+
+
 class Server:
     """`pinwarden serve --demo` as a child process."""
 
-    def __init__(self, data_dir: Path, log_path: Path) -> None:
+    def __init__(self, data_dir: Path, log_path: Path, flags: tuple[str, ...] = ()) -> None:
         self.data_dir = data_dir
         self.log_path = log_path
+        self.flags = flags  # more `serve` options, e.g. SERVE_FLAGS
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -97,24 +122,25 @@ class Server:
             str(self.data_dir),
             "--port",
             str(self.port),
+            *self.flags,
         ]
         env = {k: v for k, v in os.environ.items() if k != "PINWARDEN_DATABASE_URL"}
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        wait_until_healthy(self.url, self.proc, timeout, self.log_path)
+
+    def sweeps(self) -> int:
+        """How many start-up sweeps the server log reports as finished."""
+        return self.log_path.read_text(errors="replace").count("start-up sweep:")
+
+    def wait_for_sweep(self, seen: int, timeout: float = 600.0) -> None:
+        """Wait until the engine has finished the start-up sweep after `seen` earlier ones, so
+        that the figures that follow do not measure it."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"server exited with {self.proc.returncode}; see {self.log_path}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise SystemExit(
-            f"server did not answer /health within {timeout:.0f}s; see {self.log_path}"
-        )
+        while self.sweeps() <= seen:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the engine's start-up sweep did not finish; see {self.log_path}")
+            time.sleep(0.2)
 
     def kill9(self) -> None:
         assert self.proc is not None
@@ -122,13 +148,36 @@ class Server:
         self.proc.wait(10)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        stop(self.proc)
+
+
+def wait_until_healthy(
+    url: str, proc: subprocess.Popen[bytes], timeout: float, log_path: Path
+) -> None:
+    """Wait for `GET /health` to answer 200; stop `proc` and give up after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{proc.args} exited with {proc.returncode}; see {log_path}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    stop(proc)
+    raise SystemExit(f"{url} did not answer /health within {timeout:.0f}s; see {log_path}")
+
+
+def stop(proc: subprocess.Popen[bytes] | None) -> None:
+    """Terminate a child process and wait for it (killed if it does not stop)."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
 
 
 class Profiler:
@@ -207,9 +256,11 @@ class Bench:
         self.server = server
         self.api_key = api_key
         self.devices = devices
-        self.brands = list(PIN_PLAN)
+        self.brands = list(PIN_DIGITS)
+        self.locks = [Lock(devices[b], PIN_DIGITS[b]) for b in self.brands]
         self.http = self._client()
         self.base = datetime.now(UTC).replace(microsecond=0) + timedelta(days=60)
+        self.sent = 0  # codes asked for so far: the next one is code_body(..., self.sent)
 
     def _client(self) -> httpx.Client:
         return httpx.Client(
@@ -223,40 +274,30 @@ class Bench:
         self.http.close()
         self.http = self._client()
 
-    def create_body(self, n: int, measured: bool) -> dict[str, Any]:
-        """The n-th code: lock n % 7, a unique PIN on that lock, a stay 60+ days ahead."""
-        brand = self.brands[n % len(self.brands)]
-        k = n // len(self.brands)
-        start = self.base + timedelta(hours=k % 2000)
-        body: dict[str, Any] = {
-            "device_id": self.devices[brand],
-            "name": f"{'Bench' if measured else 'Stored'} {n}",
-            "starts_at": iso(start),
-            "ends_at": iso(start + timedelta(days=2)),
-        }
-        plan = PIN_PLAN[brand]
-        if plan is not None:
-            digits, pre, run = plan
-            body["code"] = str((run if measured else pre) + k).zfill(digits)
-        return body
-
-    def create(self, n: int, measured: bool) -> str:
-        response = self.http.post("/access_codes/create", json=self.create_body(n, measured))
+    def create(self, label: str) -> str:
+        body = code_body(self.locks, self.sent, self.base, label)
+        self.sent += 1
+        response = self.http.post("/access_codes/create", json=body)
         assert response.status_code == 200, response.text
-        return str(response.json()["access_code"]["access_code_id"])
+        return str(orjson.loads(response.content)["access_code"]["access_code_id"])
 
     def all_code_ids(self) -> set[str]:
-        ids: set[str] = set()
-        params: dict[str, Any] = {"limit": 5000}
-        while True:
-            response = self.http.get("/access_codes/list", params=params)
-            response.raise_for_status()
-            body = response.json()
-            ids.update(c["access_code_id"] for c in body["access_codes"])
-            cursor = body["pagination"]["next_page_cursor"]
-            if not cursor:
-                return ids
-            params = {"limit": 5000, "page_cursor": cursor}
+        return all_code_ids(self.http)
+
+
+def all_code_ids(http: httpx.Client) -> set[str]:
+    """Every managed code the server lists, page by page."""
+    ids: set[str] = set()
+    params: dict[str, Any] = {"limit": 10_000}
+    while True:
+        response = http.get("/access_codes/list", params=params)
+        response.raise_for_status()
+        body = orjson.loads(response.content)
+        ids.update(c["access_code_id"] for c in body["access_codes"])
+        cursor = body["pagination"]["next_page_cursor"]
+        if not cursor:
+            return ids
+        params = {"limit": 10_000, "page_cursor": cursor}
 
 
 def table(results: list[Result], extra: dict[str, str]) -> str:
@@ -333,7 +374,7 @@ def _run(opts: Options, server: Server, profiler: Profiler, data_dir: Path) -> i
 
     # 1. Stored codes, plain creates in a loop over one connection.
     t0 = time.perf_counter()
-    stored = [bench.create(n, measured=False) for n in range(opts.codes)]
+    stored = [bench.create("Stored") for _ in range(opts.codes)]
     preload_s = time.perf_counter() - t0
     print(
         f"pre-created {len(stored)} codes over {len(bench.brands)} locks in {preload_s:.1f}s "
@@ -346,10 +387,9 @@ def _run(opts: Options, server: Server, profiler: Profiler, data_dir: Path) -> i
 
     # 2. create: unique PINs on every lock, 60+ days ahead.
     created: list[str] = []
-    counter = iter(range(10**9))
 
     def create(_: int) -> None:
-        created.append(bench.create(next(counter), measured=True))
+        created.append(bench.create("Bench"))
 
     results = [_phase(bench, profiler, "create", create, opts)]
 
@@ -379,8 +419,7 @@ def _run(opts: Options, server: Server, profiler: Profiler, data_dir: Path) -> i
     # 5. list 500 codes of one lock.
     list_device = bench.devices[LIST_BRAND]
     slot = bench.brands.index(LIST_BRAND)
-    on_lock = sum(1 for n in range(opts.codes) if n % len(bench.brands) == slot)
-    on_lock += sum(1 for n in range(len(created)) if n % len(bench.brands) == slot)
+    on_lock = sum(1 for n in range(bench.sent) if n % len(bench.brands) == slot)
     expected = min(LIST_SIZE, on_lock)
 
     def list_500(_: int) -> None:
@@ -388,7 +427,7 @@ def _run(opts: Options, server: Server, profiler: Profiler, data_dir: Path) -> i
             "/access_codes/list", params={"device_id": list_device, "limit": LIST_SIZE}
         )
         assert response.status_code == 200, response.text
-        got = len(response.json()["access_codes"])
+        got = len(orjson.loads(response.content)["access_codes"])
         assert got == expected, f"listed {got}, expected {expected}"
 
     results.append(_phase(bench, profiler, "list_500", list_500, opts))
@@ -426,14 +465,18 @@ def _run(opts: Options, server: Server, profiler: Profiler, data_dir: Path) -> i
     return 0 if survived == len(created) and stored_ok == len(stored) else 1
 
 
-def parse(argv: list[str] | None = None) -> Options:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--codes", type=int, default=5000, help="stored codes (default 5000)")
     parser.add_argument(
-        "--requests", type=int, default=3000, help="requests per operation (default 3000)"
+        "--requests",
+        type=int,
+        help="requests per operation (default 3000; --vs-fake: per server and round, 1000)",
     )
     parser.add_argument(
-        "--seconds", type=float, default=10.0, help="time cap per operation (default 10)"
+        "--seconds",
+        type=float,
+        help="time cap per operation (default 10; --vs-fake: per server and round, 4)",
     )
     parser.add_argument("--data-dir", type=Path, help="a fresh folder (default: a temporary one)")
     parser.add_argument(
@@ -446,11 +489,48 @@ def parse(argv: list[str] | None = None) -> Options:
         default=3.0,
         help="seconds to wait after the restart before measuring reads (default 3)",
     )
+    parser.add_argument(
+        "--vs-fake",
+        action="store_true",
+        help="side by side with Seam's fake server (bench/versus.py)",
+    )
+    parser.add_argument("--rounds", type=int, default=6, help="--vs-fake: alternating rounds")
+    parser.add_argument(
+        "--flat-codes",
+        type=int,
+        default=50_000,
+        help="--vs-fake: stored codes for the flatness figures (0: skip them)",
+    )
+    parser.add_argument("--clients", type=int, default=8, help="--vs-fake: concurrent clients")
     a = parser.parse_args(argv)
-    if a.codes < 0 or a.requests < 1 or a.seconds <= 0:
+    if a.codes < 0 or (a.requests or 1) < 1 or (a.seconds or 1) <= 0:
         parser.error("--codes >= 0, --requests >= 1, --seconds > 0")
-    return Options(a.codes, a.requests, a.seconds, a.data_dir, a.profile, a.json_out, a.settle)
+    if a.vs_fake:
+        import versus
+
+        return versus.run(
+            versus.Options(
+                codes=a.codes,
+                flat_codes=a.flat_codes,
+                rounds=a.rounds,
+                requests=a.requests or 1000,
+                seconds=a.seconds or 4.0,
+                clients=a.clients,
+                json_out=a.json_out,
+            )
+        )
+    return run(
+        Options(
+            a.codes,
+            a.requests or 3000,
+            a.seconds or 10.0,
+            a.data_dir,
+            a.profile,
+            a.json_out,
+            a.settle,
+        )
+    )
 
 
 if __name__ == "__main__":
-    sys.exit(run(parse()))
+    sys.exit(main())

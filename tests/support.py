@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from pinwarden.api.transport import OneWriteProtocol
 from pinwarden.engine.clock import VirtualClock
 from pinwarden.server import Runtime, build
 from pinwarden.service import auth
@@ -29,11 +30,14 @@ def free_port() -> int:
 
 
 class ServerThread:
-    """uvicorn serving an app on a free port in a background thread."""
+    """uvicorn serving an app on a free port in a background thread, as `pinwarden serve`
+    runs it (each response in one write)."""
 
     def __init__(self, app: Any) -> None:
         self.port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", http=OneWriteProtocol
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -190,8 +190,15 @@ def serve(
     facts = _demo(runtime.deps, data_dir, endpoint) if demo else None
     _banner(runtime.deps, facts, endpoint, data_dir)
     runtime.start()
+    from pinwarden.api.transport import OneWriteProtocol
+
     config = uvicorn.Config(
-        runtime.app, host=host, port=port, log_level="warning", access_log=False
+        runtime.app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        http=OneWriteProtocol,  # each response in one write (api/transport.py)
     )
     try:
         uvicorn.Server(config).run(sockets=[sock])

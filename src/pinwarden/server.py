@@ -30,6 +30,7 @@ from pinwarden.events.policy import DeliveryPolicy
 from pinwarden.service.deps import Deps
 from pinwarden.service.secrets import SecretBox, new_key
 from pinwarden.store import db
+from pinwarden.store.checkpoint import Checkpointer
 from pinwarden.store.schema import settings as settings_table
 from pinwarden.store.store import Store
 
@@ -94,6 +95,7 @@ class Runtime:
     supervisor: AccountSupervisor | None = None
     # Sends webhooks (None with --distributed: `pinwarden worker` processes send them).
     dispatcher: Dispatcher | None = None
+    checkpoints: Checkpointer | None = None  # SQLite: WAL checkpoints off the request path
 
     def start(self) -> None:
         """Start what runs in the background: the embedded engine, the accounts' watcher,
@@ -114,6 +116,8 @@ class Runtime:
             self.runner.pool.close()
         if self.dispatcher is not None:
             self.dispatcher.close()
+        if self.checkpoints is not None:
+            self.checkpoints.stop()
         self.engine.close()
         self.deps.store.dispose()
 
@@ -179,4 +183,7 @@ def build(
     extra = [console_installer(deps), openapi.installer(routes)]
     app = create_app(deps, routes, extra=extra, **app_kwargs)
     supervising = supervisor if watch_accounts else None
-    return Runtime(deps, engine, runner, app, supervising, dispatcher)
+    checkpoints = Checkpointer(store) if store.is_sqlite else None
+    if checkpoints is not None:
+        checkpoints.start()
+    return Runtime(deps, engine, runner, app, supervising, dispatcher, checkpoints)

@@ -1,5 +1,5 @@
-"""Lists on SQLite are rendered to JSON by SQLite itself (service/wire_sql.py); they must say
-exactly what `get` says for every kind of code."""
+"""Codes are rendered to JSON by the database (store/access_code_wire.py) and embedded as they
+are; a list must say exactly what `get` says for every kind of code."""
 
 from __future__ import annotations
 

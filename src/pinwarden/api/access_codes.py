@@ -48,7 +48,7 @@ def _list(deps: Deps, ws: str, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def _get(deps: Deps, ws: str, p: dict[str, Any]) -> dict[str, Any]:
-    return {"access_code": codes.get(deps, ws, p)}
+    return {"access_code": codes.get(deps, ws, p, for_wire=True)}
 
 
 def _report(deps: Deps, ws: str, p: dict[str, Any]) -> dict[str, Any]:

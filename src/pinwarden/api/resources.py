@@ -108,7 +108,7 @@ def _unmanaged_list(deps: Deps, ws: str, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def _unmanaged_get(deps: Deps, ws: str, p: dict[str, Any]) -> dict[str, Any]:
-    return {"access_code": codes.get(deps, ws, p, managed=False)}
+    return {"access_code": codes.get(deps, ws, p, managed=False, for_wire=True)}
 
 
 ROUTES = [

@@ -11,12 +11,21 @@ from pinwarden.domain.codes import generate_code
 from pinwarden.domain.ids import new_id
 from pinwarden.domain.model import Capabilities, CodeStatus, Window
 from pinwarden.planner.types import Policy
-from pinwarden.service import action_attempts, events, wire, wire_sql
+from pinwarden.service import action_attempts, code_reads, events, wire
 from pinwarden.service.deps import Deps
 from pinwarden.service.devices import capabilities, defer_wake, get_device_row, lock_devices
 from pinwarden.service.errors import InvalidInput, ServiceError, invalid, not_found
-from pinwarden.service.pagination import Page, asks_for_foreign, empty_page, paginate
-from pinwarden.store.schema import access_codes, devices
+from pinwarden.service.pagination import (
+    Page,
+    asks_for_foreign,
+    empty_page,
+    encode_cursor,
+    page_request,
+    paginate,
+)
+from pinwarden.store import access_code_wire
+from pinwarden.store.prepared import AnyConnection, Prepared, RawConnection
+from pinwarden.store.schema import access_codes, devices, utc_from_store
 from pinwarden.store.text import holds_text
 from pinwarden.store.writes import Writes
 
@@ -49,52 +58,57 @@ def window_from(p: dict[str, Any], now: datetime, current: Window | None = None)
     return Window(starts_at, ends_at)
 
 
-def _live(device_id: str) -> Any:
-    return and_(
-        access_codes.c.device_id == device_id,
+_SAME_PIN = Prepared(
+    select(access_codes.c.access_code_id, access_codes.c.starts_at, access_codes.c.ends_at).where(
+        access_codes.c.device_id == bindparam("device_id"),
+        access_codes.c.code == bindparam("code"),
         access_codes.c.is_managed.is_(True),
         access_codes.c.delete_requested_at.is_(None),
     )
+)
 
 
 def find_duplicate(
-    conn: Connection, device_id: str, code: str, window: Window, exclude_id: str | None = None
-) -> Row[Any] | None:
-    """A managed code on the device with the same PIN whose window overlaps `window`."""
-    rows = conn.execute(
-        select(access_codes).where(_live(device_id), access_codes.c.code == code)
-    ).all()
-    for row in rows:
-        if row.access_code_id != exclude_id and Window(row.starts_at, row.ends_at).overlaps(window):
-            return row
+    conn: AnyConnection, device_id: str, code: str, window: Window, exclude_id: str | None = None
+) -> str | None:
+    """The id of a managed code on the device with the same PIN whose window overlaps
+    `window`, if there is one."""
+    rows = _SAME_PIN.all(RawConnection.of(conn), {"device_id": device_id, "code": code})
+    for access_code_id, starts_at, ends_at in rows:
+        other = Window(utc_from_store(starts_at), utc_from_store(ends_at))
+        if access_code_id != exclude_id and other.overlaps(window):
+            return str(access_code_id)
     return None
 
 
-def pins_on_device(conn: Connection, device_id: str) -> set[str]:
-    rows = conn.execute(
-        select(access_codes.c.code).where(
-            access_codes.c.device_id == device_id, access_codes.c.code.is_not(None)
-        )
+_PINS = Prepared(
+    select(access_codes.c.code).where(
+        access_codes.c.device_id == bindparam("device_id"), access_codes.c.code.is_not(None)
     )
-    return {r.code for r in rows}
+)
+_SHARED = Prepared(
+    select(access_codes.c.code)
+    .where(
+        access_codes.c.workspace_id == bindparam("workspace_id"),
+        access_codes.c.common_code_key == bindparam("key"),
+        access_codes.c.code.is_not(None),
+    )
+    .order_by(access_codes.c.seq)
+    .limit(1)
+)
 
 
-def _shared_code(conn: Connection, workspace_id: str, key: str) -> str | None:
-    row = conn.execute(
-        select(access_codes.c.code)
-        .where(
-            access_codes.c.workspace_id == workspace_id,
-            access_codes.c.common_code_key == key,
-            access_codes.c.code.is_not(None),
-        )
-        .order_by(access_codes.c.seq)
-        .limit(1)
-    ).first()
-    return None if row is None else str(row.code)
+def pins_on_device(conn: AnyConnection, device_id: str) -> set[str]:
+    return {r[0] for r in _PINS.all(RawConnection.of(conn), {"device_id": device_id})}
+
+
+def _shared_code(conn: AnyConnection, workspace_id: str, key: str) -> str | None:
+    row = _SHARED.first(RawConnection.of(conn), {"workspace_id": workspace_id, "key": key})
+    return None if row is None else str(row[0])
 
 
 def choose_code(
-    deps: Deps, conn: Connection, device: Row[Any], caps: Capabilities, p: dict[str, Any]
+    deps: Deps, conn: AnyConnection, device: Row[Any], caps: Capabilities, p: dict[str, Any]
 ) -> tuple[str | None, bool]:
     """The PIN for a new code and whether pinwarden generated it."""
     if caps.pin_generated_by_provider:
@@ -118,9 +132,31 @@ def _mutation(code: str, now: datetime, message: str, **extra: Any) -> dict[str,
     return {"mutation_code": code, "created_at": wire.iso(now), "message": message, **extra}
 
 
+# Every column a new code may set; the others take their defaults.
+_INSERT = Prepared(
+    access_codes.insert().values(
+        {
+            c.key: bindparam(c.key)
+            for c in access_codes.c
+            if c.key
+            in {"access_code_id", "workspace_id", "device_id", "is_managed", "name"}
+            | {"code", "common_code_key", "starts_at", "ends_at", "status", "code_generated"}
+            | {"errors", "warnings", "pending_mutations", "created_at", *_CREATE_FLAGS.values()}
+        }
+    )
+)
+
+
+_POOL_ON = Prepared(
+    update(devices)
+    .where(devices.c.device_id == bindparam("device_id"))
+    .values(backup_pool_enabled=True)
+)
+
+
 def insert_code(
     deps: Deps,
-    conn: Connection,
+    conn: AnyConnection,
     device: Row[Any],
     p: dict[str, Any],
     now: datetime,
@@ -165,13 +201,10 @@ def insert_code(
     for param, column in _CREATE_FLAGS.items():
         if param in p:
             values[column] = bool(p[param])
-    conn.execute(access_codes.insert().values(values))
+    raw = RawConnection.of(conn)
+    _INSERT.run(raw, values).close()
     if p.get("use_backup_access_code_pool") and not device.backup_pool_enabled:
-        conn.execute(
-            update(devices)
-            .where(devices.c.device_id == device.device_id)
-            .values(backup_pool_enabled=True)
-        )
+        _POOL_ON.run(raw, {"device_id": device.device_id}).close()
     events.record(
         conn,
         device.workspace_id,
@@ -212,50 +245,36 @@ def get_code_row(
 
 
 def render(conn: Connection, rows: list[Row[Any]]) -> list[dict[str, Any]]:
-    """Wire form of codes, with device issues copied on and backup availability computed."""
-    device_ids = {r.device_id for r in rows}
-    if not device_ids:
-        return []
-    device_rows = conn.execute(
-        select(devices.c.device_id, devices.c.errors, devices.c.backup_pool_enabled).where(
-            devices.c.device_id.in_(device_ids)
-        )
-    ).all()
-    errors = {d.device_id: list(d.errors) for d in device_rows}
-    pool_devices = [d.device_id for d in device_rows if d.backup_pool_enabled]
-    with_backup: set[str] = set()
-    if pool_devices:
-        with_backup = {
-            r.device_id
-            for r in conn.execute(
-                select(access_codes.c.device_id).where(
-                    access_codes.c.device_id.in_(pool_devices),
-                    access_codes.c.is_backup.is_(True),
-                    access_codes.c.backup_pulled_for.is_(None),
-                    access_codes.c.status == CodeStatus.SET.value,
-                )
-            )
-        }
-    return [
-        wire.access_code(
-            r,
-            errors.get(r.device_id),
-            backup_available=r.ends_at is not None and r.device_id in with_backup,
-        )
-        for r in rows
-    ]
+    """Codes this connection has read (or written), for a response."""
+    return [_read(conn, r.workspace_id, r.access_code_id, managed=r.is_managed) for r in rows]
+
+
+def _read(
+    conn: AnyConnection, workspace_id: str, access_code_id: str, *, managed: bool = True
+) -> dict[str, Any]:
+    params = {"workspace_id": workspace_id, "managed": managed, "access_code_id": access_code_id}
+    body: dict[str, Any] = _body(code_reads.BY_ID.first(RawConnection.of(conn), params))
+    return body
+
+
+def _body(read: Any, embed: bool = False) -> Any:
+    """A code as service/code_reads reads it: (wire, lock errors, pool ready, time-bound,
+    seq, uses the pool)."""
+    wire_text, lock_errors, pool_ready, time_bound = read[:4]
+    shown = wire.lock_errors_shown(lock_errors, bool(read[5]))
+    return wire.access_code(wire_text, shown, pool_ready and time_bound, embed=embed)
 
 
 def create(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
     now = deps.clock.now()
     window = window_from(p, now)
-    with deps.store.begin() as conn:
+    with deps.store.raw_begin() as conn:
         device = get_device_row(conn, workspace_id, p["device_id"], lock=True)
         code, generated = choose_code(deps, conn, device, capabilities(device), p)
         access_code_id = insert_code(
             deps, conn, device, p, now, code=code, generated=generated, window=window
         )
-        body = render(conn, [get_code_row(conn, workspace_id, access_code_id)])[0]
+        body = _read(conn, workspace_id, access_code_id)
         attempt = action_attempts.record(
             conn,
             workspace_id,
@@ -287,28 +306,27 @@ def look_again_at(window: Window, now: datetime) -> datetime | None:
 
 
 def get(
-    deps: Deps, workspace_id: str, p: dict[str, Any], *, managed: bool = True
-) -> dict[str, Any]:
-    with deps.store.read() as conn:
-        if "access_code_id" in p:
-            row = get_code_row(conn, workspace_id, p["access_code_id"], managed=managed)
-        elif "device_id" in p and "code" in p:
-            row = conn.execute(
-                select(access_codes)
-                .where(
-                    access_codes.c.workspace_id == workspace_id,
-                    access_codes.c.device_id == p["device_id"],
-                    access_codes.c.code == p["code"],
-                    access_codes.c.is_managed.is_(managed),
-                )
-                .order_by(access_codes.c.seq.desc())
-                .limit(1)
-            ).first()
-            if row is None:
-                raise not_found("access_code", "Access code not found", device_id=p["device_id"])
-        else:
-            raise invalid("access_code_id", "give access_code_id, or both device_id and code")
-        return render(conn, [row])[0]
+    deps: Deps,
+    workspace_id: str,
+    p: dict[str, Any],
+    *,
+    managed: bool = True,
+    for_wire: bool = False,
+) -> Any:
+    """One code, by id or by lock and PIN. `for_wire`: it only goes out as JSON (the API), so
+    it is embedded as the database keeps it (wire.access_code)."""
+    params = {"workspace_id": workspace_id, "managed": managed, **p}
+    if "access_code_id" in p:
+        query, missing = code_reads.BY_ID, {"access_code_id": p["access_code_id"]}
+    elif "device_id" in p and "code" in p:
+        query, missing = code_reads.BY_PIN, {"device_id": p["device_id"]}
+    else:
+        raise invalid("access_code_id", "give access_code_id, or both device_id and code")
+    with deps.store.raw_read() as raw:
+        row = query.first(raw, params)
+    if row is None:
+        raise not_found("access_code", "Access code not found", **missing)
+    return _body(row, for_wire)
 
 
 def list_codes(
@@ -319,11 +337,40 @@ def list_codes(
     managed: bool = True,
     for_wire: bool = False,
 ) -> Page:
-    """`for_wire`: the items only go out as JSON (the API), so on SQLite the database renders
-    them (service/wire_sql.py)."""
+    """`for_wire`: the items only go out as JSON (the API): codes are embedded as the
+    database keeps them (wire.access_code)."""
     if asks_for_foreign(p):
         return empty_page()
-    conds = [access_codes.c.workspace_id == workspace_id, access_codes.c.is_managed.is_(managed)]
+    default = 55_000 if managed else 300_000
+    if "access_code_ids" in p or "search" in p:
+        return _filtered(deps, workspace_id, p, managed, for_wire, default)
+    limit, query_hash, after = page_request(access_codes, p, default)
+    query = code_reads.PAGES[(managed, "device_id" in p, after is not None)]
+    params = {
+        "workspace_id": workspace_id,
+        "device_id": p.get("device_id"),
+        "after": after[0] if after else None,
+        "limit": limit + 1,
+    }
+    with deps.store.raw_read() as raw:
+        rows = query.all(raw, params)
+    has_next = len(rows) > limit
+    items = [_body(row, for_wire) for row in rows[:limit]]
+    cursor = encode_cursor(query_hash, [rows[limit - 1][4]]) if has_next else None
+    return Page(
+        items, {"has_next_page": has_next, "next_page_cursor": cursor, "next_page_url": None}
+    )
+
+
+def _filtered(
+    deps: Deps, workspace_id: str, p: dict[str, Any], managed: bool, for_wire: bool, default: int
+) -> Page:
+    """A list filtered by ids or a search term."""
+    conds = [
+        access_codes.c.workspace_id == workspace_id,
+        access_codes.c.is_managed.is_(managed),
+        code_reads.ON_LOCK,
+    ]
     if managed:
         conds.append(access_codes.c.is_backup.is_(False))
     if "device_id" in p:
@@ -341,21 +388,23 @@ def list_codes(
                 holds_text(access_codes.c.access_code_id, term, any_case=False),
             )
         )
-    default = 55_000 if managed else 300_000
-    if for_wire and managed and deps.store.is_sqlite:
-        return paginate(
-            deps,
-            access_codes,
-            and_(*conds),
-            p,
-            wire_sql.render,
-            default_limit=default,
-            columns=wire_sql.COLUMNS,
-        )
-    return paginate(deps, access_codes, and_(*conds), p, render, default_limit=default)
+
+    def render_rows(_conn: Connection, rows: list[Row[Any]]) -> list[Any]:
+        return [_body(r, for_wire) for r in rows]
+
+    return paginate(
+        deps,
+        access_codes,
+        and_(*conds),
+        p,
+        render_rows,
+        default_limit=default,
+        columns=code_reads.COLUMNS,
+    )
 
 
 def generate(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
+    """A PIN the lock would take, shown as the access code it would make (not stored)."""
     with deps.store.read() as conn:
         device = get_device_row(conn, workspace_id, p["device_id"])
         caps = capabilities(device)
@@ -364,28 +413,17 @@ def generate(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]
                 "invalid_input", "this lock generates its own PINs (cannot_specify_pin_code)"
             )
         code = generate_code(caps, deps.rng, avoid=pins_on_device(conn, device.device_id))
-    now = deps.clock.now()
-    return {
-        "generated_code": {
-            "device_id": device.device_id,
-            "code": code,
+        values = {
             "access_code_id": new_id(),
             "workspace_id": workspace_id,
-            "name": None,
-            "common_code_key": None,
-            "type": "ongoing",
-            "status": "unset",
-            "created_at": wire.iso(now),
-            "errors": [],
-            "warnings": [],
+            "device_id": device.device_id,
             "is_managed": True,
-            "is_backup_access_code_available": False,
-            "is_external_modification_allowed": False,
-            "is_one_time_use": False,
-            "is_offline_access_code": False,
-            "pending_mutations": [],
+            "code": code,
+            "status": CodeStatus.UNSET.value,
+            "created_at": deps.clock.now(),
         }
-    }
+        rendered = access_code_wire.render_values(conn, values)
+    return {"generated_code": wire.access_code(rendered)}
 
 
 _FORGET = delete(access_codes).where(access_codes.c.access_code_id == bindparam("b_id"))

@@ -5,18 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import Connection, and_, bindparam, select, update
 
 from pinwarden.domain.ids import new_id
 from pinwarden.service import wire
 from pinwarden.service.deps import Deps
 from pinwarden.service.errors import not_found
 from pinwarden.service.pagination import Page, each, paginate
+from pinwarden.store.prepared import AnyConnection, Prepared, RawConnection
 from pinwarden.store.schema import action_attempts
+
+_INSERT = Prepared(
+    action_attempts.insert().values(
+        {c.key: bindparam(c.key) for c in action_attempts.c if c.key != "seq"}
+    )
+)
 
 
 def record(
-    conn: Connection,
+    conn: AnyConnection,
     workspace_id: str,
     action_type: str,
     now: datetime,
@@ -38,7 +45,7 @@ def record(
         "access_code_id": access_code_id,
         "created_at": now,
     }
-    conn.execute(action_attempts.insert().values(row))
+    _INSERT.run(RawConnection.of(conn), row).close()
     return {
         "action_attempt_id": row["action_attempt_id"],
         "action_type": action_type,

@@ -10,12 +10,11 @@ from zoneinfo import available_timezones
 
 from sqlalchemy import (
     ColumnElement,
-    Connection,
     Row,
     and_,
+    bindparam,
     case,
     false,
-    literal,
     not_,
     select,
     true,
@@ -33,60 +32,68 @@ from pinwarden.service import wire
 from pinwarden.service.deps import Deps
 from pinwarden.service.errors import invalid, not_found
 from pinwarden.service.pagination import Page, asks_for_foreign, each, empty_page, paginate
+from pinwarden.store.prepared import AnyConnection, Prepared, RawConnection
 from pinwarden.store.schema import connected_accounts, devices
 from pinwarden.store.text import holds_text
 
 _OVERRIDABLE = {f.name for f in dataclasses.fields(Capabilities)}
 
 
+_DEVICE = Prepared(
+    select(devices).where(
+        devices.c.device_id == bindparam("device_id"),
+        devices.c.workspace_id == bindparam("workspace_id"),
+        devices.c.removed_at.is_(None),
+    )
+)
+_DEVICE_HELD = Prepared(
+    select(devices)
+    .where(
+        devices.c.device_id == bindparam("device_id"),
+        devices.c.workspace_id == bindparam("workspace_id"),
+        devices.c.removed_at.is_(None),
+    )
+    .with_for_update()
+)
+_HOLD = Prepared(
+    select(devices.c.device_id)
+    .where(devices.c.device_id == bindparam("device_id"))
+    .with_for_update()
+)
+
+
 def get_device_row(
-    conn: Connection, workspace_id: str, device_id: str, *, lock: bool = False
+    conn: AnyConnection, workspace_id: str, device_id: str, *, lock: bool = False
 ) -> Row[Any]:
     """The device, 404 unless it is in the workspace. `lock`: hold its row until the
     transaction ends (see `lock_devices`)."""
-    query = select(devices).where(
-        devices.c.device_id == device_id,
-        devices.c.workspace_id == workspace_id,
-        devices.c.removed_at.is_(None),
-    )
-    if lock and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = conn.execute(query).first()
+    raw = RawConnection.of(conn)
+    held = lock and raw.dialect.name == "postgresql"
+    params = {"device_id": device_id, "workspace_id": workspace_id}
+    row: Row[Any] | None = (_DEVICE_HELD if held else _DEVICE).record(raw, params)
     if row is None:
         raise not_found("device", device_id=device_id)
     return row
 
 
-def lock_devices(conn: Connection, device_ids: Iterable[str]) -> None:
+def lock_devices(conn: AnyConnection, device_ids: Iterable[str]) -> None:
     """Hold these devices' rows until the transaction ends, in one order (their ids).
 
     Every transaction that changes a lock's codes takes its lock's row first, the engine's
     too: two transactions then never hold rows the other waits for (on PostgreSQL; SQLite's
     writers hold the whole database from BEGIN IMMEDIATE)."""
-    if conn.dialect.name != "postgresql":
+    raw = RawConnection.of(conn)
+    if raw.dialect.name != "postgresql":
         return
-    ids = sorted(set(device_ids))
-    if ids:
-        conn.execute(
-            select(devices.c.device_id)
-            .where(devices.c.device_id.in_(ids))
-            .order_by(devices.c.device_id)
-            .with_for_update()
-        ).all()
+    for device_id in sorted(set(device_ids)):
+        _HOLD.run(raw, {"device_id": device_id}).close()
 
 
-def defer_wake(conn: Connection, device_id: str, at: datetime) -> None:
+def defer_wake(conn: AnyConnection, device_id: str, at: datetime) -> None:
     """Have the engine look at the device no later than `at` (wakes only ever move earlier).
     Every ask is counted, even one an earlier wake already covers: the engine may be working
     on the lock right now, and must not drop the ask when it records its own next wake."""
-    conn.execute(
-        update(devices)
-        .where(devices.c.device_id == device_id)
-        .values(
-            next_wake_at=earlier_wake(literal(at, devices.c.next_wake_at.type)),
-            wake_asks=devices.c.wake_asks + 1,
-        )
-    )
+    _DEFER_WAKE.run(RawConnection.of(conn), {"device_id": device_id, "at": at}).close()
 
 
 def earlier_wake(moment: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -97,6 +104,16 @@ def earlier_wake(moment: ColumnElement[Any]) -> ColumnElement[Any]:
         (wake.is_(None) | (wake > moment), moment),
         else_=wake,
     )
+
+
+_DEFER_WAKE = Prepared(
+    update(devices)
+    .where(devices.c.device_id == bindparam("device_id"))
+    .values(
+        next_wake_at=earlier_wake(bindparam("at", type_=devices.c.next_wake_at.type)),
+        wake_asks=devices.c.wake_asks + 1,
+    )
+)
 
 
 def capabilities(row: Row[Any], base: Capabilities | None = None) -> Capabilities:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, select
+from sqlalchemy import Connection, Row, and_, bindparam, select
 
 from pinwarden.catalog.events import PINWARDEN_EVENT_TYPES
 from pinwarden.catalog.issues import ISSUE_TYPES
@@ -16,11 +16,21 @@ from pinwarden.service import wire
 from pinwarden.service.deps import Deps
 from pinwarden.service.errors import ServiceError, invalid
 from pinwarden.service.pagination import asks_for_foreign
+from pinwarden.store.prepared import Prepared, RawConnection
 from pinwarden.store.schema import events, webhook_outbox
+from pinwarden.store.writes import Writes
 
 _INSERT = events.insert()
 _OUTBOX = webhook_outbox.insert()
 _OUTBOX_KEYS = ("event_id", "workspace_id", "event_type", "created_at")
+# One event and its outbox row, as a create writes them (on a driver connection:
+# store/prepared.py).
+_PREPARED_INSERT = Prepared(
+    events.insert().values({c.key: bindparam(c.key) for c in events.c if c.key != "seq"})
+)
+_PREPARED_OUTBOX = Prepared(
+    webhook_outbox.insert().values({key: bindparam(key) for key in _OUTBOX_KEYS})
+)
 
 
 def event_row(
@@ -65,7 +75,7 @@ def _wire(value: Any) -> Any:
 
 
 def record(
-    conn: Connection,
+    conn: Connection | Writes | RawConnection,
     workspace_id: str,
     event_type: str,
     now: datetime,
@@ -86,7 +96,11 @@ def record(
         connected_account_id=connected_account_id,
         **payload,
     )
-    record_many(conn, [row])
+    if isinstance(conn, RawConnection):
+        _PREPARED_INSERT.run(conn, row).close()
+        _PREPARED_OUTBOX.run(conn, {key: row[key] for key in _OUTBOX_KEYS}).close()
+    else:  # a SQLAlchemy connection, or the engine's write buffer (store/writes.py)
+        record_many(conn, [row])
     return str(row["event_id"])
 
 

@@ -20,7 +20,7 @@ _MAX_LIMIT = 55_000
 
 @dataclass(frozen=True)
 class Page:
-    items: list[Any]  # dicts, or JSON fragments ready to embed (service/wire_sql.py)
+    items: list[Any]  # dicts, or JSON fragments ready to embed (service/wire.access_code)
     pagination: dict[str, Any]
 
 
@@ -72,7 +72,11 @@ def _order_columns(table: Table) -> list[Any]:
 
 
 def _encode(query_hash: str, row: Row[Any], columns: list[Any]) -> str:
-    values = [getattr(row, c.name) for c in columns]
+    return encode_cursor(query_hash, [getattr(row, c.name) for c in columns])
+
+
+def encode_cursor(query_hash: str, values: list[Any]) -> str:
+    """The cursor for the page after the row whose ordering columns hold `values`."""
     values = [v.isoformat() if isinstance(v, datetime) else v for v in values]
     return base64.urlsafe_b64encode(orjson.dumps([query_hash, values])).decode()
 
@@ -104,6 +108,20 @@ def _decode(cursor: str, query_hash: str, columns: list[Any]) -> list[Any]:
     return after
 
 
+def page_request(
+    table: Table, p: dict[str, Any], default_limit: int
+) -> tuple[int, str, list[Any] | None]:
+    """What a list request asks for: the page size, the hash that ties its cursors to its
+    parameters, and the ordering values to start after (None: from the start)."""
+    limit = min(int(p.get("limit", default_limit)), _MAX_LIMIT)
+    if limit < 1:
+        raise invalid("limit", "must be at least 1")
+    query_hash = _query_hash(table, p)
+    cursor = p.get("page_cursor")
+    after = _decode(cursor, query_hash, _order_columns(table)) if cursor else None
+    return limit, query_hash, after
+
+
 def paginate(
     deps: Deps,
     table: Table,
@@ -116,15 +134,11 @@ def paginate(
 ) -> Page:
     """One page of `table` rows matching `condition`; `columns` narrows what is fetched (the
     ordering columns are always included)."""
-    limit = min(int(p.get("limit", default_limit)), _MAX_LIMIT)
-    if limit < 1:
-        raise invalid("limit", "must be at least 1")
+    limit, query_hash, after = page_request(table, p, default_limit)
     order = _order_columns(table)
-    query_hash = _query_hash(table, p)
     query = select(*columns, *order) if columns is not None else select(table)
     query = query.where(condition)
-    if p.get("page_cursor"):
-        after = _decode(p["page_cursor"], query_hash, order)
+    if after is not None:
         key = order[0] if len(order) == 1 else tuple_(*order)
         query = query.where(key > (after[0] if len(order) == 1 else tuple_(*after)))
     query = query.order_by(*order).limit(limit + 1)

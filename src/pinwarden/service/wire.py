@@ -1,10 +1,12 @@
-"""Rows to Seam-shaped JSON objects. The only place that knows the wire shape of a resource."""
+"""Rows to Seam-shaped JSON objects. The only place that knows the wire shape of a resource
+(an access code's own JSON is rendered by the database: store/access_code_wire.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Row
 
 from pinwarden.catalog.issues import issue_type
@@ -12,7 +14,7 @@ from pinwarden.domain.model import Issue
 
 
 def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with milliseconds (lists on SQLite get the same from wire_sql)."""
+    """ISO 8601 in UTC with milliseconds cut, as store/access_code_wire.py writes them."""
     if moment is None:
         return None
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -68,64 +70,40 @@ def issue_from_wire(body: dict[str, Any]) -> Issue:
     )
 
 
-def errors_shown_on_code(
-    device_errors: list[dict[str, Any]], uses_backup_pool: bool
-) -> list[dict[str, Any]]:
+def lock_errors_shown(lock_errors: Any, uses_backup_pool: bool) -> list[dict[str, Any]]:
     """The lock's errors that its codes carry too (the lock cannot be reached; the backup pool
-    for codes that use it), never the others (a paused lock is the lock's own issue)."""
+    for codes that use it), never the others (a paused lock is the lock's own issue).
+    `lock_errors` as the driver gives the column (JSON text on SQLite)."""
+    if not lock_errors or lock_errors == "[]":
+        return []
+    errors = orjson.loads(lock_errors) if isinstance(lock_errors, str) else lock_errors
     return [
         e
-        for e in device_errors
+        for e in errors
         if issue_type(e.get("error_code") or e["warning_code"]).shown_on(uses_backup_pool)
     ]
 
 
 def access_code(
-    row: Row[Any], device_errors: list[dict[str, Any]] | None = None, backup_available: bool = False
-) -> dict[str, Any]:
-    """A managed `access_code` (or, when not managed, an `unmanaged_access_code`)."""
-    if not row.is_managed:
-        return {
-            **_code_common(row, device_errors),
-            "is_managed": False,
-            "status": "set" if row.status == "set" else "unset",
-        }
-    # One literal: this runs for every row of a list (booleans come from the store as bools).
-    return {
-        **_code_common(row, device_errors),
-        "is_managed": True,
-        "status": row.status,
-        "common_code_key": row.common_code_key,
-        "is_backup_access_code_available": backup_available,
-        "is_backup": row.is_backup,
-        "pulled_backup_access_code_id": row.pulled_backup_access_code_id,
-        "is_external_modification_allowed": row.allow_external_modification,
-        "is_one_time_use": row.is_one_time_use,
-        "is_offline_access_code": row.is_offline_access_code,
-        "is_scheduled_on_device": row.is_scheduled_on_device,
-        "is_waiting_for_code_assignment": row.code is None,
-        "pending_mutations": list(row.pending_mutations),
-    }
+    wire: str, lock_errors: Any = (), backup_ready: Any = False, *, embed: bool = False
+) -> Any:
+    """An access code for a response: the JSON the database keeps for it
+    (store/access_code_wire.py), plus what its lock adds: the lock's own errors, copied onto
+    each of its codes, and a ready backup code (`backup_ready` is only ever true for a
+    time-bound managed code). `lock_errors` is the lock's `errors` column as the driver gives
+    it (JSON text on SQLite).
 
-
-def _code_common(row: Row[Any], device_errors: list[dict[str, Any]] | None) -> dict[str, Any]:
-    starts_at, ends_at = row.starts_at, row.ends_at
-    return {
-        "access_code_id": row.access_code_id,
-        "workspace_id": row.workspace_id,
-        "device_id": row.device_id,
-        "name": row.name,
-        "code": row.code,
-        "type": "ongoing" if starts_at is None and ends_at is None else "time_bound",
-        "created_at": iso(row.created_at),
-        "starts_at": iso(starts_at),
-        "ends_at": iso(ends_at),
-        "errors": [
-            *row.errors,
-            *errors_shown_on_code(device_errors or [], bool(row.use_backup_access_code_pool)),
-        ],
-        "warnings": list(row.warnings),
-    }
+    `embed`: the result only goes out as JSON, so a code its lock adds nothing to is the
+    stored text itself (an `orjson.Fragment`, embedded without being parsed); otherwise a dict.
+    """
+    if (not lock_errors or lock_errors == "[]") and not backup_ready:  # most codes, most days
+        return orjson.Fragment(wire) if embed else orjson.loads(wire)
+    errors = orjson.loads(lock_errors) if isinstance(lock_errors, str) else lock_errors
+    body = orjson.loads(wire)
+    body["errors"] = [*body["errors"], *errors]
+    if backup_ready:
+        body["is_backup_access_code_available"] = True
+    return body
 
 
 def action_attempt(row: Row[Any]) -> dict[str, Any]:

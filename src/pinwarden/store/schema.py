@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    FetchedValue,
     ForeignKey,
     Index,
     Integer,
@@ -219,6 +220,9 @@ access_codes = Table(
     Column("unconfirmed_writes", Integer, nullable=False, default=0),
     Column("retry_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
+    # The code as Seam's JSON, written by the database itself on every INSERT and UPDATE
+    # (store/access_code_wire.py: a generated column on SQLite, a trigger on PostgreSQL).
+    Column("wire", Text, server_default=FetchedValue(), server_onupdate=FetchedValue()),
     Index("ix_access_codes_ws_seq", "workspace_id", "is_managed", "seq"),
     # A lock's codes in order: every equality term of a device list, then the order, so SQLite
     # prefers it to the workspace index for lists filtered by device.

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from pinwarden.store import db
+from pinwarden.store.prepared import RawConnection, raw_begin, raw_read
 
 
 class Store:
@@ -37,6 +38,19 @@ class Store:
     def read(self) -> Iterator[Connection]:
         with self.read_engine.connect() as conn:
             yield conn
+
+    @contextmanager
+    def raw_begin(self) -> Iterator[RawConnection]:
+        """A write transaction on a driver connection (store/prepared.py), as `begin()` opens
+        it (on SQLite with BEGIN IMMEDIATE) but without SQLAlchemy's per-transaction cost."""
+        with raw_begin(self.engine, db.SQLITE_BEGIN if self.is_sqlite else None) as raw:
+            yield raw
+
+    @contextmanager
+    def raw_read(self) -> Iterator[RawConnection]:
+        """A driver connection for reads of one statement each (store/prepared.py)."""
+        with raw_read(self.read_engine) as raw:
+            yield raw
 
     def upgrade(self) -> None:
         db.upgrade(self.engine)
