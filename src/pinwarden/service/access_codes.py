@@ -258,10 +258,10 @@ def _read(
 
 
 def _body(read: Any, embed: bool = False) -> Any:
-    """A code as service/code_reads reads it: (wire, lock errors, pool ready, time-bound,
-    seq, uses the pool)."""
-    wire_text, lock_errors, pool_ready, time_bound = read[:4]
-    shown = wire.lock_errors_shown(lock_errors, bool(read[5]))
+    """A code as service/code_reads reads it: (wire, lock errors, pool ready, time-bound, uses
+    the pool, ...)."""
+    wire_text, lock_errors, pool_ready, time_bound, uses_pool = read[:5]
+    shown = wire.lock_errors_shown(lock_errors, bool(uses_pool))
     return wire.access_code(wire_text, shown, pool_ready and time_bound, embed=embed)
 
 
@@ -356,7 +356,7 @@ def list_codes(
         rows = query.all(raw, params)
     has_next = len(rows) > limit
     items = [_body(row, for_wire) for row in rows[:limit]]
-    cursor = encode_cursor(query_hash, [rows[limit - 1][4]]) if has_next else None
+    cursor = encode_cursor(query_hash, [rows[limit - 1][5]]) if has_next else None
     return Page(
         items, {"has_next_page": has_next, "next_page_cursor": cursor, "next_page_url": None}
     )

@@ -3,8 +3,8 @@
 Each is one statement, so it reads one snapshot without a transaction, and returns per code
 what the response needs (`Read`): the code's JSON as the database keeps it (`wire`), its lock's
 errors, whether the lock's backup pool holds a ready code, and whether the code is a
-time-bound managed one (the only kind a backup stands in for); then `seq`, for cursors, and
-whether the code uses the backup pool.
+time-bound managed one (the only kind a backup stands in for), whether it uses the backup pool;
+then `seq`, for cursors.
 service/wire.access_code puts them together.
 """
 
@@ -37,11 +37,14 @@ def _pool_ready(device_id: ColumnElement[Any]) -> ColumnElement[Any]:
 TIME_BOUND = and_(_c.is_managed.is_(True), _c.ends_at.is_not(None))
 ON_LOCK = devices.c.device_id == _c.device_id
 # Read with the lock joined to each code: a code, or codes of many locks.
+# Whether the code uses the backup pool (the pool's issues show only on those).
+USES_POOL = _c.use_backup_access_code_pool.label("uses_pool")
 COLUMNS = (
     _c.wire,
     devices.c.errors.label("lock_errors"),
     _pool_ready(devices.c.device_id).label("pool_ready"),
     TIME_BOUND.label("time_bound"),
+    USES_POOL,
 )
 # A page of one lock reads the lock's errors and backups once, not joined to every code.
 _ONE_LOCK = devices.c.device_id == bindparam("device_id")
@@ -50,15 +53,12 @@ _ONE_LOCK_COLUMNS = (
     select(devices.c.errors).where(_ONE_LOCK).scalar_subquery(),
     select(_pool_ready(devices.c.device_id)).where(_ONE_LOCK).scalar_subquery(),
     TIME_BOUND,
+    USES_POOL,
 )
 
 
-# After `seq`: whether the code uses the backup pool (the pool's issues show only on those).
-USES_POOL = _c.use_backup_access_code_pool.label("uses_pool")
-
-
 def _codes() -> Select[Any]:
-    return select(*COLUMNS, _c.seq, USES_POOL).select_from(access_codes.join(devices, ON_LOCK))
+    return select(*COLUMNS, _c.seq).select_from(access_codes.join(devices, ON_LOCK))
 
 
 _IN_WORKSPACE = and_(
@@ -79,7 +79,7 @@ def _page(managed: bool, by_device: bool, after: bool) -> Prepared:
         conditions.append(_c.is_backup.is_(False))
     if by_device:
         conditions.append(_c.device_id == bindparam("device_id"))
-        query = select(*_ONE_LOCK_COLUMNS, _c.seq, USES_POOL)
+        query = select(*_ONE_LOCK_COLUMNS, _c.seq)
     else:
         query = _codes()
     if after:
