@@ -14,7 +14,7 @@ BROKER ?= mqtt://127.0.0.1:1883
 BASE_TOPIC ?= zigbee2mqtt
 LOCKS ?= 3
 
-.PHONY: demo test install lint bench zigbee-emulator
+.PHONY: demo demo-zwave demo-zigbee test install lint bench zigbee-emulator
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,9 +28,18 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/pinwarden serve --demo --data-dir $(DATA_DIR) --port $(PORT) --virtual-clock
 
+# pinwarden with emulated real-protocol locks (README: Real locks). demo-zwave needs Node 20+
+# (the real Z-Wave JS stack from npm); demo-zigbee needs an MQTT broker (BROKER=...).
+demo-zwave: $(STAMP)
+	npm ci --prefix emulators/zwave --no-audit --no-fund --silent
+	$(BIN)/python -m emulators.demo zwave --port $(PORT) --locks $(LOCKS)
+
+demo-zigbee: $(STAMP)
+	$(BIN)/python -m emulators.demo zigbee --port $(PORT) --locks $(LOCKS) --broker $(BROKER)
+
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench emulators
+	$(BIN)/ruff format --check src tests bench emulators
 	$(BIN)/mypy
 
 # Two workers; each line of dots ends with a count of the tests done so far ([120/512]).
