@@ -320,3 +320,35 @@ def test_after_a_restart_a_decided_write_goes_at_once_with_no_false_warning(
     for record in world.records(brand):
         assert record.status == "set"
         assert record.warnings == [] and record.errors == []
+
+
+def test_a_pin_change_decided_but_never_sent_is_no_outside_change_after_a_restart(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new PIN's write is recorded, the process dies before sending it, and the lock still
+    holds the old PIN pinwarden itself wrote: after the restart that is our own earlier write,
+    put right with the new PIN, not a change made at the keypad. (The soak found 11 such false
+    `modified_external_to_seam` events in 120 kills before the ledger kept the earlier write.)"""
+    for brand in ("august", "schlage", "kwikset"):
+        code = world.create(brand, code="4821", name="Guest")
+        world.run(brand)
+        assert list(world.on_lock(brand).values()) in (["4821"], [None])  # schlage masks
+        changes.update_code(
+            world.deps,
+            world.workspace,
+            {"access_code_id": code["access_code_id"], "code": "6932", "name": "Guest two"},
+        )
+        _dies_before_sending(monkeypatch, world.engine)
+        with pytest.raises(_Died):
+            world.engine.reconcile_device(world.locks[brand])
+        world.engine = Engine(world.deps)  # the restart
+        world.advance(0, brand)
+        world.advance(600, brand)
+        types = world.event_types()
+        assert "access_code.modified_external_to_seam" not in types, brand
+        assert "access_code.deleted_external_to_seam" not in types, brand
+        (record,) = [r for r in world.records(brand) if r.is_managed]
+        assert record.status == "set" and record.code == "6932", (brand, record)
+        assert record.warnings == [] and record.errors == [], (brand, record)
+        if brand != "schlage":
+            assert list(world.on_lock(brand).values()) == ["6932"]

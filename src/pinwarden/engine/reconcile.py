@@ -291,6 +291,9 @@ class Engine:
                         acked_at=w.acked_at,
                         changed_at=w.changed_at,
                         removal_sent_at=w.removal_sent_at,
+                        prior=(w.prior_code, w.prior_name, w.prior_access_code_id)
+                        if w.prior_access_code_id
+                        else None,
                     )
         # In the order asked for, so a batch acts on its locks in a stable order.
         snaps = {
@@ -410,7 +413,7 @@ class Engine:
                     records.apply_plan(self.deps, w, snap, result, now, writes)
                 for op in result.operations:
                     if isinstance(op, SetCode):
-                        records.intend_write(w, snap.device.device_id, op, now)
+                        records.intend_write(w, snap, op, now)
         return outdated
 
     def _send(

@@ -293,10 +293,25 @@ def device_unreachable(
         )
 
 
-def intend_write(conn: Sink, device_id: str, op: SetCode, now: datetime) -> None:
+def intend_write(conn: Sink, snap: Snapshot, op: SetCode, now: datetime) -> None:
     """Write-ahead: the slot's ledger says what is about to be written there (not yet
-    acknowledged), and the code holds the slot, before the command goes."""
-    remember_write(conn, device_id, op.slot, op.code, op.name, op.access_code_id, now)
+    acknowledged), with the acknowledged write it follows, and the code holds the slot,
+    before the command goes."""
+    before = snap.writes.get(op.slot)
+    prior = None
+    if before is not None and before.access_code_id is not None:
+        prior = (
+            before.prior
+            if before.acked_at is None
+            else (
+                before.code,
+                before.name,
+                before.access_code_id,
+            )
+        )
+    remember_write(
+        conn, snap.device.device_id, op.slot, op.code, op.name, op.access_code_id, now, prior=prior
+    )
     update_code(conn, op.access_code_id, {"slot": op.slot})
 
 
@@ -338,6 +353,9 @@ def write_accepted(
             "w_device": device_id,
             "w_slot": op.slot,
             "acked_at": sent_at,
+            "prior_code": None,
+            "prior_name": None,
+            "prior_access_code_id": None,
             **({"code": outcome.assigned_code} if outcome.assigned_code is not None else {}),
         }
     )
@@ -382,6 +400,7 @@ def write_not_sent(conn: Sink, snap: Snapshot, op: SetCode) -> None:
             acked_at=before.acked_at,
             changed_at=before.changed_at,
             removal_sent_at=before.removal_sent_at,
+            prior=before.prior,
         )
     code = snap.by_id.get(op.access_code_id)
     update_code(conn, op.access_code_id, {"slot": code.slot if code else None})

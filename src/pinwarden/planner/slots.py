@@ -93,12 +93,25 @@ def ours(ctx: Ctx, slot: int | None) -> SlotWrite | None:
     seen, write = ctx.seen(slot), ctx.writes.get(slot) if slot is not None else None
     if seen is None or write is None or write.access_code_id is None:
         return None
+    earlier = _earlier(write)
     if seen.code is not None:
-        return write if seen.code == write.code else None
+        if seen.code == write.code:
+            return write
+        return earlier if earlier is not None and seen.code == earlier.code else None
     if not write.trusted:
         return None
-    names_differ = seen.name is not None and write.name is not None and seen.name != write.name
-    return None if names_differ else write
+    if seen.name is None or write.name is None or seen.name == write.name:
+        return write
+    return earlier if earlier is not None and seen.name == earlier.name else None
+
+
+def _earlier(write: SlotWrite) -> SlotWrite | None:
+    """The acknowledged write an unacknowledged one follows (the process may have stopped
+    before sending it, so the slot may still hold the earlier one, which is ours too)."""
+    if write.acked_at is not None or write.prior is None or write.prior[2] is None:
+        return None
+    code, name, access_code_id = write.prior
+    return replace(write, code=code, name=name, access_code_id=access_code_id)
 
 
 class Held(Enum):
@@ -116,6 +129,8 @@ def held(ctx: Ctx, c: CodeState) -> Held:
         return Held.ABSENT
     write = ours(ctx, c.slot)
     if write is not None and write.access_code_id == c.access_code_id:
+        if seen.code is None and write.acked_at is None and write.prior is not None:
+            return Held.STALE  # masked, and unsure which of our two writes it holds: rewrite
         return Held.CURRENT if write.code == c.code else Held.STALE
     if write is None and c.slot not in ctx.writes and seen.code == c.code is not None:
         return Held.CURRENT  # no ledger entry (an older data dir): the PIN says it is ours

@@ -98,6 +98,9 @@ class SlotWrite:
     acked_at: datetime | None = None  # when the lock acknowledged it; None: maybe never sent
     changed_at: datetime | None = None  # the lock reported an outside change to the slot
     removal_sent_at: datetime | None = None  # when the lock last acknowledged clearing it
+    # While this write is unacknowledged: (code, name, access code id) of the acknowledged
+    # write before it, which the slot may still hold (the process stopped before it heard).
+    prior: tuple[str | None, str | None, str | None] | None = None
 
     @property
     def trusted(self) -> bool:

@@ -250,6 +250,12 @@ slot_writes = Table(
     # When the lock last acknowledged clearing the slot (a leftover PIN of ours is re-sent
     # its removal no sooner than the backoff allows).
     Column("removal_sent_at", UTCDateTime),
+    # While a write is unacknowledged: the write before it that the lock did acknowledge (a
+    # process that stops between deciding a write and hearing back still knows the slot's
+    # earlier content as its own).
+    Column("prior_code", String(20)),
+    Column("prior_name", String(200)),
+    Column("prior_access_code_id", ID),
 )
 
 action_attempts = Table(

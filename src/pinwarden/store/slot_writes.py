@@ -19,6 +19,9 @@ _COLUMNS = (
     "acked_at",
     "changed_at",
     "removal_sent_at",
+    "prior_code",
+    "prior_name",
+    "prior_access_code_id",
 )
 
 
@@ -46,9 +49,11 @@ def remember_write(
     acked_at: datetime | None = None,
     changed_at: datetime | None = None,
     removal_sent_at: datetime | None = None,
+    prior: tuple[str | None, str | None, str | None] | None = None,
 ) -> None:
     """Replace the slot's record: a write decided at `now`, acknowledged by the lock at
-    `acked_at` (None: not yet, or not known to have been sent)."""
+    `acked_at` (None: not yet, or not known to have been sent). `prior`: (code, name, access
+    code id) of the acknowledged write it follows, kept until this one is acknowledged."""
     dialect = (conn.conn if isinstance(conn, Writes) else conn).dialect.name
     conn.execute(
         _REPLACE[dialect],
@@ -62,6 +67,9 @@ def remember_write(
             "acked_at": acked_at,
             "changed_at": changed_at,
             "removal_sent_at": removal_sent_at,
+            "prior_code": prior[0] if prior else None,
+            "prior_name": prior[1] if prior else None,
+            "prior_access_code_id": prior[2] if prior else None,
         },
     )
 
