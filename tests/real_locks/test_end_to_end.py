@@ -182,6 +182,17 @@ def test_a_code_added_at_the_keypad_becomes_unmanaged(world: World) -> None:
         "the keypad's code listed as unmanaged",
     )
     assert [(c["code"], c["status"]) for c in found] == [("5739", "set")]
+    # The lock is listed under its own device type, and the code can be taken over.
+    (device,) = [d for d in world.devices() if d["device_id"] == lock]
+    typed = world.ok("/devices/list", device_type=device["device_type"])["devices"]
+    assert lock in {d["device_id"] for d in typed}
+    world.ok(
+        "/access_codes/unmanaged/convert_to_managed", access_code_id=found[0]["access_code_id"]
+    )
+    world.settle(
+        lambda: world.ok("/access_codes/list", device_id=lock)["access_codes"],
+        "the converted code listed as managed",
+    )
 
 
 def test_a_code_changed_at_the_keypad_is_put_back(world: World) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pinwarden.catalog.brands import BRANDS
+from pinwarden.catalog.brands import BRANDS, REAL_LOCK_BRANDS
 from pinwarden.catalog.issues import ISSUE_TYPES
 from pinwarden.console.advice import advice
 from pinwarden.service import access_codes, devices, unmanaged
@@ -165,10 +165,16 @@ def can_convert(device: Wire | None) -> bool:
     """Whether the lock's brand lets pinwarden take over codes it did not set."""
     if device is None:
         return False
-    for profile in BRANDS.values():
-        if profile.device_type == device.get("device_type"):
-            return profile.capabilities.supports_unmanaged_conversion
-    return True
+    provider = device.get("device_provider") or {}
+    if provider.get("device_provider_name") == "sandbox":
+        profiles = [p for p in BRANDS.values() if p.device_type == device.get("device_type")]
+    else:  # a real lock shows its maker's type; its provider names the profile it follows
+        profiles = [
+            p
+            for p in REAL_LOCK_BRANDS.values()
+            if p.manufacturer_display_name == provider.get("display_name")
+        ]
+    return all(p.capabilities.supports_unmanaged_conversion for p in profiles)
 
 
 def _duplicate_actions(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 from zoneinfo import available_timezones
@@ -16,6 +16,7 @@ from sqlalchemy import (
     case,
     false,
     not_,
+    or_,
     select,
     true,
     update,
@@ -23,6 +24,7 @@ from sqlalchemy import (
 
 from pinwarden.catalog.brands import (
     BRANDS,
+    REAL_LOCK_BRANDS,
     brand_profile,
     capabilities_to_seam_properties,
     seam_device_type,
@@ -241,16 +243,43 @@ def list_devices(deps: Deps, workspace_id: str, p: dict[str, Any]) -> Page:
         conds.append(devices.c.connected_account_id.in_(accounts))
     types = p.get("device_types", []) + ([p["device_type"]] if "device_type" in p else [])
     if types:
-        brands = [b for b, prof in BRANDS.items() if prof.device_type in types]
-        conds.append(devices.c.brand.in_(brands))
+        conds.append(_shown_as(deps, conds, lambda b, t, _: t in types))
     if "manufacturer" in p:
-        conds.append(devices.c.brand == p["manufacturer"])
+        maker = p["manufacturer"].lower()
+        conds.append(
+            _shown_as(
+                deps,
+                conds,
+                lambda b, _, m: b == maker or (bool(maker) and maker in (m or "").lower()),
+            )
+        )
     if "search" in p:
         term = p["search"]
         conds.append(holds_text(devices.c.name, term) | holds_text(devices.c.nickname, term))
     if "created_before" in p:
         conds.append(devices.c.created_at < p["created_before"])
     return paginate(deps, devices, and_(*conds), p, each(device_to_wire), default_limit=500)
+
+
+def _shown_as(
+    deps: Deps, conds: list[ColumnElement[bool]], wanted: Callable[[str, str, str | None], bool]
+) -> ColumnElement[bool]:
+    """The devices (among those `conds` select) whose (brand, device type shown, maker
+    reported) is `wanted`: a sandbox lock's type is its brand's, a real lock's comes from
+    the maker it reports (a Yale lock on Zigbee2MQTT is a `yale_lock`)."""
+    sandbox = [b for b, prof in BRANDS.items() if wanted(b, prof.device_type, None)]
+    with deps.store.read() as conn:
+        rows = conn.execute(
+            select(devices.c.device_id, devices.c.brand, devices.c.provider_metadata).where(
+                and_(*conds), devices.c.brand.in_(list(REAL_LOCK_BRANDS))
+            )
+        ).all()
+    real = []
+    for r in rows:
+        maker = dict(r.provider_metadata).get("manufacturer")
+        if wanted(r.brand, seam_device_type(brand_profile(r.brand), maker), maker):
+            real.append(r.device_id)
+    return or_(devices.c.brand.in_(sandbox), devices.c.device_id.in_(real))
 
 
 def get_device(deps: Deps, workspace_id: str, p: dict[str, Any]) -> dict[str, Any]:
