@@ -188,8 +188,22 @@ def soak(kills: int, seed: int) -> dict[str, Any]:
         "pins_in_two_slots": twice,
         "unmanaged_codes": sum(1 for r in rows if not r.is_managed),
         "codes_lost": sorted(set(live) - {r.access_code_id for r in managed}),
-        "codes_not_set": sum(1 for r in managed if r.status != "set"),
+        # A lock with every slot taken cannot take another code: that code carries the brand's
+        # slots-full error (the promised outcome), and is counted apart from codes wrongly unset.
+        "codes_refused_lock_full": sum(1 for r in managed if r.status != "set" and _full(r)),
+        "codes_not_set": sum(1 for r in managed if r.status != "set" and not _full(r)),
     }
+
+
+SLOTS_FULL = {
+    "no_space_for_access_code_on_device",
+    "august_device_slots_full",
+    "smartthings_no_free_slots_available",
+}
+
+
+def _full(row: Any) -> bool:
+    return any(e.get("error_code") in SLOTS_FULL for e in row.errors or [])
 
 
 # -- part 2: restart timings --------------------------------------------------------------------

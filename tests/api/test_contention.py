@@ -1,6 +1,6 @@
 """Contention never answers 500: clients at once, the engine busy, on both databases.
 
-`bench/load.py` runs the same mix longer against `pinwarden serve` and prints its figures."""
+The first test prints its figure (`contention: N requests, M answered 5xx`; run it with `-s`)."""
 
 from __future__ import annotations
 
