@@ -11,6 +11,8 @@ over HTTP, waits for its locks, creates `--codes` ongoing codes on every lock at
 client), and measures how long each takes from its create answer to `status: set` (which
 pinwarden reports only once it has read the code back from the lock), and the codes confirmed
 per minute over the whole run. Commands to one lock are paced (2 s apart for these locks).
+Then it creates one more code on each lock in turn, waiting for each to be set before the
+next: the time a later booking takes to land on a lock pinwarden has already read.
 """
 
 from __future__ import annotations
@@ -130,6 +132,7 @@ def run(kind: str, locks: int, codes: int) -> dict[str, Any]:
                 time.sleep(0.2)
             elapsed = max(confirmed.values(), default=started) - started
             waits = sorted(confirmed[c] - created[c] for c in confirmed)
+            alone = _one_at_a_time(http, devices, codes)
     finally:
         server.terminate()
         server.wait(30)
@@ -145,7 +148,30 @@ def run(kind: str, locks: int, codes: int) -> dict[str, Any]:
         "create_to_confirmed_p50_s": round(statistics.median(waits), 2) if waits else None,
         "create_to_confirmed_p95_s": round(q[18], 2) if waits else None,
         "pacing_floor_seconds": 2.0 * (codes - 1),
+        "one_more_code_per_lock_alone_p50_s": round(statistics.median(alone), 2) if alone else None,
+        "one_more_code_per_lock_alone_max_s": round(max(alone), 2) if alone else None,
     }
+
+
+def _one_at_a_time(http: httpx.Client, devices: list[dict[str, Any]], codes: int) -> list[float]:
+    """Then one more code on each lock in turn, alone on the network: create to `set`, as a
+    booking made later lands on a lock pinwarden already knows."""
+    waits = []
+    for i, device in enumerate(devices):
+        pin = f"{(1000 + codes * 97 + i * 13) % 9000 + 1000}"
+        started = time.monotonic()
+        made = http.post(
+            "/access_codes/create",
+            json={"device_id": device["device_id"], "name": "Later guest", "code": pin},
+        ).json()["access_code"]
+        deadline = started + 120
+        while time.monotonic() < deadline:
+            got = http.post("/access_codes/get", json={"access_code_id": made["access_code_id"]})
+            if got.json()["access_code"]["status"] == "set":
+                waits.append(time.monotonic() - started)
+                break
+            time.sleep(0.05)
+    return waits
 
 
 def main() -> int:

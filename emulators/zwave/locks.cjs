@@ -58,6 +58,7 @@ const key = {
 	dead: "pinwarden_dead",
 	masked: "pinwarden_masked",
 	delayMs: "pinwarden_delay_ms",
+	gets: "pinwarden_user_code_gets",
 };
 
 // -- the lock's own state --------------------------------------------------------------------
@@ -140,6 +141,14 @@ const staysSilentWhenDead = {
 	},
 };
 
+// Every User Code Get the lock hears is counted (`user_code_gets` in /describe): each is a radio
+// round trip the whole network waits for.
+const countsGets = {
+	handleCC(controller, self, receivedCC) {
+		if (receivedCC instanceof UserCodeCCGet) self.state.set(key.gets, (self.state.get(key.gets) ?? 0) + 1);
+	},
+};
+
 // A lock slow to report: a Get is answered only after `delayMs` (by the behaviours below, as
 // usual). Sets still take effect at once.
 const reportsSlowly = {
@@ -197,7 +206,7 @@ const reportsBattery = {
 	},
 };
 
-const behaviors = [staysSilentWhenDead, reportsSlowly, masksCodes, refusesDuplicates, reportsBattery];
+const behaviors = [staysSilentWhenDead, countsGets, reportsSlowly, masksCodes, refusesDuplicates, reportsBattery];
 
 // -- the controller ---------------------------------------------------------------------------
 
@@ -314,6 +323,7 @@ function describe(node) {
 		dead: !!node.state.get(key.dead),
 		masked: !!node.state.get(key.masked),
 		delay_ms: node.state.get(key.delayMs) ?? 0,
+		user_code_gets: node.state.get(key.gets) ?? 0,
 	};
 }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 import pytest
 from emulators.zwave.stack import ZwaveStack
@@ -21,6 +22,7 @@ from pinwarden.providers.base import (
     Outcome,
     SetSlot,
 )
+from pinwarden.providers.zwavejs.reports import REREAD_AFTER
 from tests.providers.contract import NOW, WAIT, codes, eventually
 from tests.providers.zwavejs.conftest import one_lock, opened_account
 
@@ -115,6 +117,57 @@ async def test_a_masking_lock_reads_as_unknown_pins_and_its_writes_still_confirm
         changed = await v1.lock.write(NOW, change)
         assert changed.outcome in (Outcome.CONFIRMED, Outcome.ACCEPTED_UNCONFIRMED)
         assert (await v1.on_lock())[6] == "2718"
+
+
+# -- reading a lock without asking every slot every time --------------------------------------------
+
+
+async def test_a_lock_read_in_full_is_then_known_from_its_reports_until_a_keypad_change(
+    zwave_stack: ZwaveStack,
+) -> None:
+    async with one_lock(zwave_stack, "v1") as v1:
+
+        async def gets() -> int:
+            return int((await v1.control("describe"))["user_code_gets"])
+
+        slots = zwave_stack.slots_per_lock
+        assert (await v1.lock.write(NOW, SetSlot(1, "4821", "Guest", expect=None))).outcome is (
+            Outcome.CONFIRMED
+        )
+        before = await gets()
+        assert codes(await v1.lock.read(NOW)) == {1: "4821"}
+        assert await gets() == before + slots  # the first read asks every slot
+        # Known now: a new code costs its own write's reads, not a full read each plan.
+        await v1.lock.write(NOW, SetSlot(2, "5932", "Guest 2", expect=None))
+        before = await gets()
+        assert codes(await v1.lock.read(NOW + timedelta(minutes=1))) == {1: "4821", 2: "5932"}
+        assert await gets() == before
+        # A code programmed at the keypad: the lock is read in full again, and shows it.
+        mark = len(v1.events.events)
+        await v1.control("keypad_program", 5, "7070")
+        await v1.events.wait_for(LockEventKind.SLOT_CHANGED, v1.ref, slot=5, after=mark)
+        before = await gets()
+        seen = codes(await v1.lock.read(NOW + timedelta(minutes=2)))
+        assert seen == {1: "4821", 2: "5932", 5: "7070"}
+        assert await gets() == before + slots
+
+
+async def test_a_lock_that_changes_without_telling_is_read_in_full_again_in_time(
+    zwave_stack: ZwaveStack,
+) -> None:
+    async with one_lock(zwave_stack, "v1") as v1:
+        await v1.lock.write(NOW, SetSlot(3, "2468", "Guest", expect=None))
+        await v1.lock.write(NOW, SetSlot(4, "1357", "Staff", expect=None))
+        assert codes(await v1.lock.read(NOW)) == {3: "2468", 4: "1357"}
+        await v1.control("reset")  # emptied with no report and no notification
+        later = NOW + REREAD_AFTER - timedelta(seconds=1)
+        assert codes(await v1.lock.read(later)) == {3: "2468", 4: "1357"}  # not seen yet
+        # A write never trusts what it last heard: it reads its slot first, and learns.
+        result = await v1.lock.write(later, SetSlot(3, "9753", "Guest", ObservedSlot(3, "2468")))
+        assert result.outcome is Outcome.STALE
+        assert codes(await v1.lock.read(later)) == {4: "1357"}
+        # And the whole lock is read again no later than REREAD_AFTER after its full read.
+        assert codes(await v1.lock.read(NOW + REREAD_AFTER)) == {}
 
 
 # -- events --------------------------------------------------------------------------------------

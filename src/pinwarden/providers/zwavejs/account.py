@@ -44,6 +44,14 @@ _NODE_EVENTS = (
     "value added",
     "value updated",
 )
+# What may change a lock's slots without a User Code Report pinwarden saw: it is read in full
+# again (reports.py).
+_DOUBTFUL = (
+    LockEventKind.SLOT_CHANGED,
+    LockEventKind.ONLINE,
+    LockEventKind.OFFLINE,
+    LockEventKind.LOCK_ADDED,
+)
 
 
 def validated_url(settings: Any) -> str:
@@ -133,6 +141,7 @@ class ZwaveJsAccount:
 
     def _on_ready(self, driver: Driver, reconnected: bool) -> None:
         controller = driver.controller
+        self._reports.forget()  # reports may have been missed while pinwarden was away
         controller.on("node added", lambda data: self._node_joined(data["node"]))
         controller.on("node removed", lambda data: self._node_left(data["node"]))
         for node in controller.nodes.values():
@@ -164,6 +173,8 @@ class ZwaveJsAccount:
                 event = LockEvent(LockEventKind.LOCK_ADDED, str(node_id), now)
             else:
                 event = events.from_node_status(node_id, name, now)
+            if event is not None and event.kind in _DOUBTFUL:
+                self._reports.forget(node_id)  # before the engine hears of it and reads
             self._deliver(event)
 
         return handle
@@ -175,10 +186,12 @@ class ZwaveJsAccount:
             self._reports.note_value(node_id, slot, str(prop), args.get("newValue"))
 
     def _node_joined(self, node: Node) -> None:
+        self._reports.forget(node.node_id)
         self._listen_to(node)
         self._deliver(LockEvent(LockEventKind.LOCK_ADDED, str(node.node_id), self._clock.now()))
 
     def _node_left(self, node: Node) -> None:
+        self._reports.forget(node.node_id)
         self._deliver(LockEvent(LockEventKind.LOCK_REMOVED, str(node.node_id), self._clock.now()))
 
     def _deliver(self, event: LockEvent | None) -> None:

@@ -1,6 +1,7 @@
 """One Z-Wave keypad lock: its slots (User Code CC) and its bolt (Door Lock CC).
 
-Every write checks the slot first with a fresh read (a keypad change since the plan makes it
+A read of the whole lock asks only the slots it cannot trust from the lock's own reports
+(reports.py). Every write checks the slot first with a fresh read (a keypad change since the plan makes it
 `STALE`, and nothing is written), sends the change, and reads the slot again: the read decides
 whether it is confirmed. "Success Unsupervised" (254) only means the lock acknowledged the
 frame; a v1 lock refuses a duplicate PIN exactly that way, then sends Access Control event 15
@@ -31,6 +32,7 @@ from pinwarden.providers.zwavejs.commands import (
     NodeCommands,
     Refused,
     SetOutcome,
+    observed_slot,
 )
 from pinwarden.providers.zwavejs.connection import Connection
 from pinwarden.providers.zwavejs.reports import LockReports
@@ -65,16 +67,26 @@ class ZwaveJsLock:
     # -- Lock ----------------------------------------------------------------------------------
 
     async def read(self, at: datetime) -> Observation:
-        """Every slot, read fresh from the lock (one User Code Get per slot)."""
+        """Every slot: as the lock last reported it while that can be trusted (reports.py),
+        otherwise read fresh from the lock (one User Code Get per slot)."""
         self._reachable_node()
+        since, doubts = self._reports.mark(), self._reports.doubts()
         occupied: list[ObservedSlot] = []
+        asked = 0
         for slot in range(1, self._capabilities.slot_count + 1):
+            known = self._reports.trusted(self._node_id, slot, at)
             try:
-                seen = await self._commands.read_slot(slot)
+                if known is None:
+                    asked += 1
+                    seen = await self._commands.read_slot(slot)
+                else:
+                    seen = observed_slot(slot, known)
             except _COMMAND_FAILURES as exc:
                 raise _unreachable(exc) from None
             if seen is not None:
                 occupied.append(seen)
+        if asked == self._capabilities.slot_count:
+            self._reports.read_in_full(self._node_id, since, doubts, at)
         return Observation(read_at=at, slots=tuple(occupied))
 
     async def write(self, at: datetime, command: Command) -> WriteResult:
