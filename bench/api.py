@@ -67,6 +67,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def serve_demo(
+    data_dir: Path, port: int, log_path: Path, flags: tuple[str, ...] = ()
+) -> subprocess.Popen[bytes]:
+    """`pinwarden serve --demo` on `data_dir` and `port`, its output appended to `log_path`;
+    always on SQLite (PINWARDEN_DATABASE_URL is left out of its environment)."""
+    cmd = [sys.executable, "-m", "pinwarden.cli", "serve", "--demo"]
+    cmd += ["--data-dir", str(data_dir), "--port", str(port), *flags]
+    env = {k: v for k, v in os.environ.items() if k != "PINWARDEN_DATABASE_URL"}
+    with log_path.open("ab") as log:
+        return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+
+
 def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -112,21 +124,7 @@ class Server:
 
     def start(self, timeout: float = 60.0) -> None:
         self.port = free_port()
-        cmd = [
-            sys.executable,
-            "-m",
-            "pinwarden.cli",
-            "serve",
-            "--demo",
-            "--data-dir",
-            str(self.data_dir),
-            "--port",
-            str(self.port),
-            *self.flags,
-        ]
-        env = {k: v for k, v in os.environ.items() if k != "PINWARDEN_DATABASE_URL"}
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        self.proc = serve_demo(self.data_dir, self.port, self.log_path, self.flags)
         wait_until_healthy(self.url, self.proc, timeout, self.log_path)
 
     def sweeps(self) -> int:

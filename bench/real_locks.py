@@ -19,10 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,11 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from bench.api import free_port, serve_demo  # noqa: E402
 
 
 def _start_stack(kind: str, locks: int) -> tuple[Any, dict[str, Any]]:
@@ -59,31 +52,11 @@ def _start_stack(kind: str, locks: int) -> tuple[Any, dict[str, Any]]:
     return z2m, {**z2m.account()}
 
 
-def _serve(folder: Path, port: int) -> subprocess.Popen[bytes]:
-    log = (folder / "serve.log").open("ab")
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pinwarden.cli",
-            "serve",
-            "--demo",
-            "--data-dir",
-            str(folder),
-            "--port",
-            str(port),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PINWARDEN_DATABASE_URL": "", "PYTHONPATH": str(ROOT / "src")},
-    )
-
-
 def run(kind: str, locks: int, codes: int) -> dict[str, Any]:
     stack, account = _start_stack(kind, locks)
     folder = Path(tempfile.mkdtemp(prefix="pinwarden-real-bench-"))
-    port = _free_port()
-    server = _serve(folder, port)
+    port = free_port()
+    server = serve_demo(folder, port, folder / "serve.log")
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, timeout=30) as probe:

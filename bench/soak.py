@@ -27,7 +27,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,7 +40,10 @@ import httpx
 from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
+
+from bench.api import free_port, serve_demo  # noqa: E402
 
 from pinwarden.engine.clock import SystemClock, VirtualClock  # noqa: E402
 from pinwarden.engine.reconcile import Engine  # noqa: E402
@@ -209,32 +211,6 @@ def _full(row: Any) -> bool:
 # -- part 2: restart timings --------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _serve(folder: Path, port: int) -> subprocess.Popen[bytes]:
-    log = (folder / "serve.log").open("ab")
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pinwarden.cli",
-            "serve",
-            "--demo",
-            "--data-dir",
-            str(folder),
-            "--port",
-            str(port),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=_env(),
-    )
-
-
 def _up(http: httpx.Client) -> None:
     for _ in range(600):
         try:
@@ -248,8 +224,8 @@ def _up(http: httpx.Client) -> None:
 
 def restart(stop: signal.Signals, count: int) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="pinwarden-restart-"))
-    port = _free_port()
-    server = _serve(folder, port)
+    port = free_port()
+    server = serve_demo(folder, port, folder / "serve.log")
     base = f"http://127.0.0.1:{port}"
     with httpx.Client(base_url=base, timeout=30) as probe:
         _up(probe)
@@ -275,7 +251,7 @@ def restart(stop: signal.Signals, count: int) -> dict[str, Any]:
     store.dispose()
     remaining = count - on_lock_at_stop
     restarted = time.monotonic()
-    server = _serve(folder, port)
+    server = serve_demo(folder, port, folder / "serve.log")
     first = done = None
     with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
         _up(http)

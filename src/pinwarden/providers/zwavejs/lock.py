@@ -1,11 +1,11 @@
 """One Z-Wave keypad lock: its slots (User Code CC) and its bolt (Door Lock CC).
 
 A read of the whole lock asks only the slots it cannot trust from the lock's own reports
-(reports.py). Every write checks the slot first with a fresh read (a keypad change since the plan makes it
-`STALE`, and nothing is written), sends the change, and reads the slot again: the read decides
-whether it is confirmed. "Success Unsupervised" (254) only means the lock acknowledged the
-frame; a v1 lock refuses a duplicate PIN exactly that way, then sends Access Control event 15
-and leaves the slot empty. A dead node is never sent a write: zwave-js would queue it and
+(reports.py). Every write checks the slot first with a fresh read (a keypad change since the
+plan makes it `STALE`, and nothing is written), sends the change, and reads the slot again:
+the read decides whether it is confirmed. "Success Unsupervised" (254) only means the lock
+acknowledged the frame; a v1 lock refuses a duplicate PIN exactly that way, then sends Access
+Control event 15 and leaves the slot empty. A dead node is never sent a write: zwave-js would queue it and
 deliver it whenever the lock came back, long after pinwarden had planned around it.
 """
 
