@@ -5,6 +5,7 @@ commands (`drop_rushed_commands`) drops none of pinwarden's."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -129,3 +130,42 @@ def test_a_command_stamped_by_another_clock_far_ahead_is_not_waited_for(tmp_path
     assert {c["status"] for c in codes.list_codes(deps, workspace, {"device_id": lock}).items} == {
         "set"
     }
+
+
+class _LooksWhileWaiting(_WaitsRecorded):
+    """Calls `look()` each time the engine waits between paced commands."""
+
+    def __init__(self, look: Callable[[], None]) -> None:
+        super().__init__()
+        self._look = look
+
+    def sleep_until(self, moment: datetime) -> None:
+        self._look()
+        super().sleep_until(moment)
+
+
+def test_a_lock_done_early_in_a_batch_says_so_before_the_batch_ends(tmp_path: Path) -> None:
+    """A batch sends its locks' commands in turns, each lock at its own pace: the lock whose
+    commands are all confirmed reports its codes set at once, not when the slowest lock of the
+    batch is done (on real locks that was minutes after the code was on the lock)."""
+    store = Store(f"sqlite:///{tmp_path / 'pinwarden.db'}")
+    store.upgrade()
+    seen: list[str] = []
+    clock = _LooksWhileWaiting(
+        lambda: seen.append(codes.get(deps, workspace, {"access_code_id": guest})["status"])
+    )
+    deps = Deps(store=store, clock=clock, rng=random.Random(7))
+    workspace = auth.create_workspace(deps, "Batch")
+    locks = seed_sandbox_devices(deps, workspace)
+    made = codes.create(deps, workspace, {"device_id": locks["august"], "name": "Guest"})
+    guest = made["access_code"]["access_code_id"]
+    staff = [
+        codes.create(deps, workspace, {"device_id": locks["kwikset"], "name": f"Staff {n}"})
+        for n in range(3)
+    ]
+    Engine(deps).reconcile_devices([locks["august"], locks["kwikset"]])
+    # Kwikset takes a command every 2 s: the engine waited twice for it, and the guest's code,
+    # on the August lock since the first turn, was already `set` at the first wait.
+    assert seen == ["set", "set"]
+    listed = codes.list_codes(deps, workspace, {"device_id": locks["kwikset"]}).items
+    assert {c["status"] for c in listed} == {"set"} and len(staff) == len(listed)

@@ -236,10 +236,7 @@ class Engine:
                 result = plan(
                     snap.state, snap.codes, snap.writes, observations[device_id], now, snap.policy
                 )
-                wake = result.next_wake_at
-                if wake is not None and wake <= now:
-                    wake = now + timedelta(seconds=1)
-                wakes[device_id] = wake
+                wakes[device_id] = _due(result.next_wake_at, now)
                 plans[device_id] = result
             outdated = self._record_plans(active, plans, wakes, now)
             acting = [
@@ -251,15 +248,51 @@ class Engine:
             if not (acting or outdated):
                 break
             done: dict[str, Done] = {}
-            for sent in self._send(
+            settled: set[str] = set()
+            for sent, finished, more in self._send(
                 {device_id: plans[device_id].operations for device_id in acting}, active
             ):
                 self._record_outcomes(active, sent, now)
                 for device_id, turn in sent.items():
                     done.setdefault(device_id, []).extend(turn)
+                if finished and more:  # the others go on at their pace: say what is done
+                    settled |= self._settle(
+                        _as_confirmed(active, observations, {d: done[d] for d in finished}),
+                        wakes,
+                        now,
+                    )
+            done = {d: turns for d, turns in done.items() if d not in settled}
             carried = _as_confirmed(active, observations, done)
-            active = self._snapshots([*acting, *outdated], carried)
+            active = self._snapshots([d for d in [*acting, *outdated] if d not in settled], carried)
         return wakes
+
+    def _settle(
+        self,
+        confirmed: dict[str, Observation],
+        wakes: dict[str, datetime | None],
+        now: datetime,
+    ) -> set[str]:
+        """Plan and record, mid-batch, the locks whose every command this pass was confirmed
+        while other locks of the batch still wait for their turns: their codes are on the
+        lock now and say so now, not when the slowest lock is done. A lock whose new plan
+        has more to send is left to the next pass, as is one asked about meanwhile. Returns
+        the locks settled."""
+        if not confirmed:
+            return set()
+        snaps = self._snapshots(list(confirmed), confirmed)
+        plans: dict[str, Plan] = {}
+        for device_id, snap in snaps.items():
+            result = plan(
+                snap.state, snap.codes, snap.writes, confirmed[device_id], now, snap.policy
+            )
+            if result.operations or any(c.regenerate_code for c in result.changes):
+                continue
+            plans[device_id] = result
+        due = {d: _due(plans[d].next_wake_at, now) for d in plans}
+        outdated = self._record_plans(snaps, plans, due, now)
+        settled = set(plans) - outdated
+        wakes.update({d: due[d] for d in settled})
+        return settled
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -418,14 +451,15 @@ class Engine:
 
     def _send(
         self, operations: dict[str, Sequence[SetCode | RemoveCode]], active: dict[str, Snapshot]
-    ) -> Iterator[dict[str, Done]]:
+    ) -> Iterator[tuple[dict[str, Done], list[str], bool]]:
         """Send each lock its operations in order, paced: a lock gets a command no sooner than
         its interval after the one before (`Clock.sleep_until`; a virtual clock does not wait,
         the command carries the paced time). The locks take turns, the first command of each
         at once, then the second, so one lock's wait overlaps the others'; each turn is
-        yielded to be recorded before the next one waits. A lock that turns out unreachable,
-        or whose slot no longer holds what its plan expected, gets no more commands in this
-        pass (it is read and planned again)."""
+        yielded to be recorded before the next one waits, with the locks that got their last
+        command of the pass in it and whether any lock has more to come. A lock that turns out
+        unreachable, or whose slot no longer holds what its plan expected, gets no more
+        commands in this pass (it is read and planned again)."""
         queues = {device_id: list(ops) for device_id, ops in operations.items() if ops}
         last = {device_id: active[device_id].device.last_command_at for device_id in queues}
         while queues:
@@ -448,6 +482,7 @@ class Engine:
                 }
             )
             sent: dict[str, Done] = {}
+            finished: list[str] = []
             for device_id, (op, when) in turn.items():
                 outcome = _as_result(answers[device_id])
                 sent[device_id] = [(op, outcome, when)]
@@ -455,7 +490,8 @@ class Engine:
                     last[device_id] = when
                 if outcome.outcome in (Outcome.UNREACHABLE, Outcome.STALE) or not queues[device_id]:
                     del queues[device_id]
-            yield sent
+                    finished.append(device_id)
+            yield sent, finished, bool(queues)
 
     def _record_outcomes(
         self, active: dict[str, Snapshot], sent: dict[str, Done], now: datetime
@@ -508,6 +544,11 @@ class Engine:
             records.write_accepted(conn, snap.device.device_id, op, outcome, sent_at, acks)
             if isinstance(op, SetCode):
                 records.pin_chosen_by_lock(conn, snap, op, outcome, now)
+
+
+def _due(wake: datetime | None, now: datetime) -> datetime | None:
+    """A plan's next wake, no sooner than a second from now."""
+    return now + timedelta(seconds=1) if wake is not None and wake <= now else wake
 
 
 def _outdated(conn: Connection, snaps: Sequence[Snapshot]) -> set[str]:
