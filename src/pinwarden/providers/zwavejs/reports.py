@@ -34,8 +34,11 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 USER_CODE_VALUES = ("userIdStatus", "userCode")
-# A lock read in full is read in full again no later than this, whatever it reported meanwhile.
-REREAD_AFTER = timedelta(minutes=30)
+# A lock read in full is read in full again no later than this, whatever it reported meanwhile:
+# long enough for a burst of bookings to cost one full read, short enough that a lock changed
+# without telling is seen soon (and a policy `read_back_interval` shorter than this reads
+# the lock's reports in between).
+REREAD_AFTER = timedelta(minutes=10)
 
 
 class LockReports:
