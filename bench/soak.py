@@ -44,17 +44,17 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
 from bench.api import free_port, serve_demo  # noqa: E402
+from tests.support import pins_on_sandbox_locks  # noqa: E402
 
 from pinwarden.engine.clock import SystemClock, VirtualClock  # noqa: E402
 from pinwarden.engine.reconcile import Engine  # noqa: E402
-from pinwarden.providers.sandbox import SandboxLock  # noqa: E402
 from pinwarden.service import access_code_changes as changes  # noqa: E402
 from pinwarden.service import access_codes as codes  # noqa: E402
 from pinwarden.service import auth  # noqa: E402
 from pinwarden.service.deps import Deps  # noqa: E402
 from pinwarden.service.errors import ServiceError  # noqa: E402
 from pinwarden.service.sandbox import seed_sandbox_devices  # noqa: E402
-from pinwarden.store.schema import access_codes, devices, events, sandbox_locks  # noqa: E402
+from pinwarden.store.schema import access_codes, events  # noqa: E402
 from pinwarden.store.store import Store  # noqa: E402
 
 BRANDS = ("august", "yale", "kwikset", "igloohome", "smartthings", "schlage")
@@ -63,22 +63,6 @@ EXTERNAL = ("access_code.modified_external_to_seam", "access_code.deleted_extern
 
 def _env() -> dict[str, str]:
     return {**os.environ, "PINWARDEN_DATABASE_URL": "", "PYTHONPATH": str(ROOT / "src")}
-
-
-def _locks(store: Store) -> dict[str, Counter[str]]:
-    now = SystemClock().now()
-    out: dict[str, Counter[str]] = {}
-    with store.read() as conn:
-        for row in conn.execute(
-            select(devices.c.device_id, devices.c.brand, sandbox_locks.c.state).join(
-                sandbox_locks, sandbox_locks.c.device_id == devices.c.device_id
-            )
-        ):
-            listed = SandboxLock(row.brand, row.state).list_device_codes(now)
-            out[row.device_id] = Counter(
-                c["code"] for c in listed if not (c["name"] or "").startswith("SmartThings Code")
-            )
-    return out
 
 
 def _collisions(store: Store) -> int:
@@ -141,7 +125,7 @@ def soak(kills: int, seed: int) -> dict[str, Any]:
     started = time.monotonic()
     for n in range(kills):
         churn()
-        before = _locks(store)
+        before = pins_on_sandbox_locks(store)
         proc = subprocess.Popen(
             [sys.executable, "-m", "pinwarden.cli", "reconcile", "--data-dir", str(folder)],
             stdout=subprocess.DEVNULL,
@@ -150,7 +134,7 @@ def soak(kills: int, seed: int) -> dict[str, Any]:
         )
         deadline = time.monotonic() + 30
         while proc.poll() is None and time.monotonic() < deadline:
-            if _locks(store) != before:
+            if pins_on_sandbox_locks(store) != before:
                 break
             time.sleep(0.003)
         time.sleep(rng.uniform(0, 0.08))
@@ -170,7 +154,7 @@ def soak(kills: int, seed: int) -> dict[str, Any]:
         for device in targets:
             engine.reconcile_device(device)
     engine.close()
-    physical = _locks(store)
+    physical = pins_on_sandbox_locks(store)
     with store.read() as conn:
         rows = conn.execute(select(access_codes)).all()
     managed = [r for r in rows if r.is_managed and r.delete_requested_at is None]
@@ -247,7 +231,7 @@ def restart(stop: signal.Signals, count: int) -> dict[str, Any]:
     server.send_signal(stop)
     server.wait(timeout=60)
     store = Store(f"sqlite:///{folder / 'pinwarden.db'}")
-    on_lock_at_stop = sum(_locks(store)[lock].values())
+    on_lock_at_stop = sum(pins_on_sandbox_locks(store)[lock].values())
     store.dispose()
     remaining = count - on_lock_at_stop
     restarted = time.monotonic()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,12 +13,15 @@ from typing import Any
 
 import httpx
 import uvicorn
+from sqlalchemy import select
 
 from pinwarden.api.transport import OneWriteProtocol
-from pinwarden.engine.clock import VirtualClock
+from pinwarden.engine.clock import SystemClock, VirtualClock
+from pinwarden.providers.sandbox import SandboxLock
 from pinwarden.server import Runtime, build
 from pinwarden.service import auth
 from pinwarden.service.sandbox import seed_sandbox_devices
+from pinwarden.store.schema import devices, sandbox_locks
 from pinwarden.store.store import Store
 
 START = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -108,3 +112,23 @@ def make_api(store: Store, **build_kwargs: Any) -> Iterator[Api]:
         yield Api(server.url, key.token, workspace_id, devices, runtime, http)
     if runtime.dispatcher is not None:  # its thread and connections; the store is the caller's
         runtime.dispatcher.close()
+
+
+def pins_on_sandbox_locks(store: Store) -> dict[str, Counter[str]]:
+    """What every sandbox lock physically holds now, by device id: each PIN and how many slots
+    hold it (the SmartThings hub's own hidden codes left out)."""
+    now = SystemClock().now()
+    out: dict[str, Counter[str]] = {}
+    with store.read() as conn:
+        for row in conn.execute(
+            select(devices.c.device_id, devices.c.brand, sandbox_locks.c.state).join(
+                sandbox_locks, sandbox_locks.c.device_id == devices.c.device_id
+            )
+        ):
+            lock = SandboxLock(row.brand, row.state)
+            out[row.device_id] = Counter(
+                c["code"]
+                for c in lock.list_device_codes(now)
+                if not (c["name"] or "").startswith("SmartThings Code")
+            )
+    return out

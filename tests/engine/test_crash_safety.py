@@ -15,17 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
+from tests.support import pins_on_sandbox_locks
 
 from pinwarden.engine.clock import SystemClock, VirtualClock
 from pinwarden.engine.reconcile import Engine
-from pinwarden.providers.sandbox import SandboxLock
 from pinwarden.server import build
 from pinwarden.service import access_codes as codes
 from pinwarden.service import auth
 from pinwarden.service.access_code_changes import delete_code
 from pinwarden.service.deps import Deps
 from pinwarden.service.sandbox import seed_sandbox_devices
-from pinwarden.store.schema import access_codes, devices, sandbox_locks
+from pinwarden.store.schema import access_codes, devices
 from pinwarden.store.store import Store
 
 BRANDS_WITH_READABLE_PINS = ("august", "yale", "kwikset", "igloohome", "smartthings")
@@ -40,26 +40,8 @@ def _reconcile_process(data_dir: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def _physical(store: Store) -> dict[str, Counter[str]]:
-    now = SystemClock().now()
-    out: dict[str, Counter[str]] = {}
-    with store.read() as conn:
-        for row in conn.execute(
-            select(devices.c.device_id, devices.c.brand, sandbox_locks.c.state).join(
-                sandbox_locks, sandbox_locks.c.device_id == devices.c.device_id
-            )
-        ):
-            lock = SandboxLock(row.brand, row.state)
-            out[row.device_id] = Counter(
-                c["code"]
-                for c in lock.list_device_codes(now)
-                if not (c["name"] or "").startswith("SmartThings Code")
-            )
-    return out
-
-
 def _total(store: Store) -> int:
-    return sum(sum(c.values()) for c in _physical(store).values())
+    return sum(sum(c.values()) for c in pins_on_sandbox_locks(store).values())
 
 
 def test_sigkill_mid_reconcile_loses_and_duplicates_nothing(tmp_path: Path) -> None:
@@ -102,7 +84,7 @@ def test_sigkill_mid_reconcile_loses_and_duplicates_nothing(tmp_path: Path) -> N
         for device_id in targets:
             engine.reconcile_device(device_id)
 
-    physical = _physical(store)
+    physical = pins_on_sandbox_locks(store)
     with store.read() as conn:
         rows = conn.execute(select(access_codes)).all()
     managed = [r for r in rows if r.is_managed]

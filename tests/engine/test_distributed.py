@@ -211,6 +211,20 @@ def test_a_request_that_cannot_be_queued_is_left_to_the_sweep(
         runtime.close()
 
 
+def _reconcile_running(pg: Store) -> bool:
+    """Whether a worker is running a reconcile job now."""
+    with pg.read() as conn:
+        return bool(
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM procrastinate_jobs "
+                    "WHERE task_name = :task AND status = 'doing'"
+                ),
+                {"task": RECONCILE},
+            ).scalar_one()
+        )
+
+
 def test_a_job_whose_worker_died_is_run_again(
     pg: Store, start_worker: Callable[[], subprocess.Popen[bytes]]
 ) -> None:
@@ -235,19 +249,7 @@ def test_a_job_whose_worker_died_is_run_again(
             app.configure_task(RECONCILE, queue=QUEUE).defer(device_ids=[lock])
             doomed = start_worker()
 
-            def running() -> bool:
-                with pg.read() as conn:
-                    return bool(
-                        conn.execute(
-                            text(
-                                "SELECT count(*) FROM procrastinate_jobs "
-                                "WHERE task_name = :task AND status = 'doing'"
-                            ),
-                            {"task": RECONCILE},
-                        ).scalar_one()
-                    )
-
-            _eventually(running, "the job started")
+            _eventually(lambda: _reconcile_running(pg), "the job started")
             doomed.kill()
             doomed.wait()
             holder.execute(text("SELECT pg_advisory_unlock_all()"))
@@ -286,19 +288,7 @@ def test_a_stalled_job_beside_a_waiting_one_for_the_same_lock_ends_quietly(
             stalled = requested.defer(device_ids=[lock])
             doomed = start_worker()
 
-            def running() -> bool:
-                with pg.read() as conn:
-                    return bool(
-                        conn.execute(
-                            text(
-                                "SELECT count(*) FROM procrastinate_jobs "
-                                "WHERE task_name = :task AND status = 'doing'"
-                            ),
-                            {"task": RECONCILE},
-                        ).scalar_one()
-                    )
-
-            _eventually(running, "the job started")
+            _eventually(lambda: _reconcile_running(pg), "the job started")
             doomed.kill()
             doomed.wait()
             # A second request, still waiting when the stalled one is found (scheduled a little
