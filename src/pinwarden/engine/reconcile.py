@@ -242,8 +242,7 @@ class Engine:
             acting = [
                 device_id
                 for device_id, result in plans.items()
-                if device_id not in outdated
-                and (result.operations or any(c.regenerate_code for c in result.changes))
+                if device_id not in outdated and _acts(result)
             ]
             if not (acting or outdated):
                 break
@@ -285,7 +284,7 @@ class Engine:
             result = plan(
                 snap.state, snap.codes, snap.writes, confirmed[device_id], now, snap.policy
             )
-            if result.operations or any(c.regenerate_code for c in result.changes):
+            if _acts(result):
                 continue
             plans[device_id] = result
         due = {d: _due(plans[d].next_wake_at, now) for d in plans}
@@ -544,6 +543,11 @@ class Engine:
             records.write_accepted(conn, snap.device.device_id, op, outcome, sent_at, acks)
             if isinstance(op, SetCode):
                 records.pin_chosen_by_lock(conn, snap, op, outcome, now)
+
+
+def _acts(result: Plan) -> bool:
+    """Whether a plan has anything to send to its lock (a command, or a PIN to choose anew)."""
+    return bool(result.operations) or any(c.regenerate_code for c in result.changes)
 
 
 def _due(wake: datetime | None, now: datetime) -> datetime | None:
