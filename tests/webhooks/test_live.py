@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
+from pinwarden.events import dispatcher
 from pinwarden.events.policy import DeliveryPolicy
 from pinwarden.server import build
 from pinwarden.service import auth
@@ -69,3 +73,59 @@ def test_a_slow_endpoint_holds_back_neither_the_others_nor_the_api(
     slow.wait_for(lambda: len(set(slow.event_ids())) == 21)
     assert sorted(set(slow.event_ids())) == sorted(fast.event_ids())
     assert slow.rejected == fast.rejected == []
+
+
+def test_a_created_code_is_announced_at_once_not_at_the_next_poll(
+    live_api: Api, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A create commits on a driver connection (store/prepared.py), which SQLAlchemy's commit
+    event does not see: that commit must wake the dispatcher too. A code two months ahead
+    wakes nothing else (the engine looks at it a minute later)."""
+    monkeypatch.setattr(dispatcher, "POLL_SECONDS", 3600.0)
+    hook = live_api.ok("/webhooks/create", url=receiver.url, event_types=["access_code.created"])
+    receiver.secret = hook["webhook"]["secret"]
+    # The webhook's own commit woke the dispatcher; let that step end before the create.
+    time.sleep(0.2)
+    starts = datetime.now(UTC) + timedelta(days=60)
+    live_api.ok(
+        "/access_codes/create",
+        device_id=live_api.devices["august"],
+        code="4821",
+        starts_at=starts.isoformat(),
+        ends_at=(starts + timedelta(days=2)).isoformat(),
+    )
+    receiver.wait_for(lambda: len(receiver.received) == 1, timeout=20)
+    assert [d.event["event_type"] for d in receiver.received] == ["access_code.created"]
+
+
+def test_the_dispatchers_own_commits_do_not_wake_it(
+    live_api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fanning out and claiming commit too: were those commits nudges, a burst of creates
+    would keep the dispatcher stepping back to back, one step per create, taking the server's
+    time and the database's write lock from the requests."""
+    monkeypatch.setattr(dispatcher, "POLL_SECONDS", 3600.0)
+    sender = live_api.runtime.dispatcher
+    assert sender is not None
+    steps: list[bool] = []
+    step = sender._step
+    monkeypatch.setattr(sender, "_step", lambda now: (steps.append(True), step(now))[1])
+
+    def commit() -> None:
+        with live_api.runtime.deps.store.begin() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def steps_after(work: Callable[[], object]) -> int:
+        while True:  # until the start-up sweep's commits and the last short poll are over
+            before = len(steps)
+            time.sleep(0.5)
+            if len(steps) == before:
+                break
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join()
+        time.sleep(0.3)  # a nudge goes through the dispatcher's loop
+        return len(steps) - before
+
+    assert steps_after(commit) == 1
+    assert steps_after(lambda: dispatcher._as_dispatcher(commit)) == 0

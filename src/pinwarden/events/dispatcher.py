@@ -10,8 +10,11 @@ virtual clock `ManualRunner.advance_to` steps through deliveries with everything
 (`next_due` and `run_due` are its `DueWork`). Signatures carry the wall clock's time, which is
 what a receiver checks them against.
 
-- `pinwarden serve` (embedded runtime): `start()` polls, and is nudged by every commit in the
-  process, so an event goes out a few milliseconds after the transaction that wrote it.
+- `pinwarden serve` (embedded runtime): `start()` polls, and is nudged after every commit in
+  the process but its own (`Store.watch_commits`), so an event goes out a few milliseconds
+  after the transaction that wrote it. While commits keep coming, steps are at least
+  `STEP_SECONDS` apart, each fanning out all that came in meanwhile: a step per create (one
+  trip to the store of several statements) cost more than the create itself.
 - the distributed runtime: procrastinate jobs call `claim_due` and `deliver` (events/jobs.py).
 """
 
@@ -21,13 +24,11 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Coroutine, Sequence
-from concurrent.futures import Future
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
-from sqlalchemy import event
 
 from pinwarden.engine.clock import Clock, SystemClock
 from pinwarden.events import attempts, claims, outbox
@@ -44,8 +45,21 @@ T = TypeVar("T")
 POLL_SECONDS = 0.25
 # While attempts are in flight, how long to gather answers before asking the store for work.
 GATHER_SECONDS = 0.005
-# How long after a commit begins that it has surely landed (a second look for its events).
-COMMITTED_SECONDS = 0.01
+# The shortest time from one step to the next while commits keep coming.
+STEP_SECONDS = 0.01
+
+# Set on a thread while it does the dispatcher's own store work (`_as_dispatcher`).
+_own = threading.local()
+
+
+def _as_dispatcher(work: Callable[..., T], *args: Any) -> T:
+    """Run the dispatcher's own store work: its commits (fanning out, claiming, recording
+    attempts) do not nudge the dispatcher, which looks again when they are done anyway."""
+    _own.active = True
+    try:
+        return work(*args)
+    finally:
+        _own.active = False
 
 
 class Dispatcher:
@@ -73,7 +87,12 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(self.policy.concurrency)
         self._done: list[Attempt] = []
         self._wake = asyncio.Event()  # bound to the loop when first awaited there
-        self._poller: Future[None] | None = None
+        self._poller: asyncio.Task[None] | None = None  # the embedded runtime's `_poll`
+        # When the last step that found new events began (on the loop's clock).
+        self._fanned_at = float("-inf")
+        # Whether a commit's nudge is on its way to the loop (`_nudge`).
+        self._nudged = False
+        self._nudge_lock = threading.Lock()
 
     # -- DueWork: the virtual clock steps through deliveries -----------------------------------
 
@@ -91,13 +110,12 @@ class Dispatcher:
         store belong to a process that died, and are released at once."""
         claims.release_claims(self.store)
         loop = self._running_loop()
-        event.listen(self.store.engine, "commit", self._nudge)
-        self._poller = asyncio.run_coroutine_threadsafe(self._poll(), loop)
+        self.store.watch_commits(self._nudge)
+        self._poller = asyncio.run_coroutine_threadsafe(self._start_polling(), loop).result()
 
     def close(self) -> None:
         if self._poller is not None:
-            event.remove(self.store.engine, "commit", self._nudge)
-            self._poller.cancel()
+            self.store.unwatch_commits(self._nudge)
         if self._loop is None or self._thread is None:
             return
         self._call(self._shutdown())
@@ -147,18 +165,21 @@ class Dispatcher:
     def _call(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self._running_loop()).result()
 
-    def _nudge(self, _conn: Any) -> None:
-        """A transaction is committing. SQLAlchemy says so just before the commit, so the
-        store is looked at now and once more a moment later, when it has surely landed."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._wake_now_and_soon)
-
-    def _wake_now_and_soon(self) -> None:
-        self._wake.set()
-        assert self._loop is not None
-        self._loop.call_later(COMMITTED_SECONDS, self._wake.set)
+    def _nudge(self) -> None:
+        """A transaction of this process has committed (not one of the dispatcher's own):
+        look at the store. While a look is on its way, another commit needs none of its own:
+        the look starts after it (`_poll` clears `_nudged` just before each step), so a burst
+        of creates wakes the dispatcher's thread once a step, not once a commit."""
+        if self._loop is None or getattr(_own, "active", False):
+            return
+        with self._nudge_lock:
+            if self._nudged:
+                return
+            self._nudged = True
+        self._loop.call_soon_threadsafe(self._wake.set)
 
     async def _poll(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             try:
                 await self._step(self.clock.now())
@@ -166,24 +187,42 @@ class Dispatcher:
                 log.exception("webhook dispatch failed; trying again")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
-                if self._sending:  # busy: let more answers come in before asking the store
-                    await asyncio.sleep(GATHER_SECONDS)
-            self._wake.clear()
+                # Woken: events committed within STEP_SECONDS of the last ones fanned out go
+                # out together. Busy: let more answers come in before asking the store.
+                gather = GATHER_SECONDS if self._sending else 0.0
+                await asyncio.sleep(max(gather, self._fanned_at + STEP_SECONDS - loop.time()))
+            with self._nudge_lock:
+                self._nudged = False
+                self._wake.clear()
 
     async def _step(self, now: datetime) -> int:
         """Record what finished, fan out new events, start what is due; returns how many."""
-        await self._record()
-        while await asyncio.to_thread(outbox.fan_out, self.store):
-            pass
+        began = asyncio.get_running_loop().time()
+        done, self._done = self._done, []
         room = self.policy.claimed - len(self._sending)
-        claimed = await asyncio.to_thread(
-            claims.claim, self.store, now, self.wall.now(), self.policy, room
-        )
+        fanned, claimed = await asyncio.to_thread(_as_dispatcher, self._store_step, done, now, room)
+        if fanned:
+            self._fanned_at = began
         for one in claimed:
             task = asyncio.create_task(self._send(one))
             self._sending.add(task)
             task.add_done_callback(self._finished)
         return len(claimed)
+
+    def _store_step(
+        self, done: list[Attempt], now: datetime, room: int
+    ) -> tuple[int, list[Claimed]]:
+        """A step's work in the store, in one trip off the loop: record the attempts that
+        finished, fan out new events (until a batch comes back short: the outbox is empty
+        then), claim what is due. Returns (events fanned out, deliveries claimed)."""
+        if done:
+            attempts.record(self.store, done, self.policy)
+        fanned = 0
+        while taken := outbox.fan_out(self.store):
+            fanned += taken
+            if taken < outbox.FAN_OUT_BATCH:
+                break
+        return fanned, claims.claim(self.store, now, self.wall.now(), self.policy, room)
 
     async def _send(self, claimed: Claimed) -> Attempt:
         """One attempt, once its endpoint has room (claimed deliveries wait their turn)."""
@@ -207,8 +246,10 @@ class Dispatcher:
         self._wake.set()
 
     async def _record(self) -> None:
+        if not self._done:
+            return
         done, self._done = self._done, []
-        await asyncio.to_thread(attempts.record, self.store, done, self.policy)
+        await asyncio.to_thread(_as_dispatcher, attempts.record, self.store, done, self.policy)
 
     async def _drain(self, now: datetime) -> None:
         while True:
@@ -223,7 +264,14 @@ class Dispatcher:
         results = await asyncio.gather(*(self._send(one) for one in claimed))
         await asyncio.to_thread(attempts.record, self.store, results, self.policy)
 
+    async def _start_polling(self) -> asyncio.Task[None]:
+        return asyncio.create_task(self._poll())
+
     async def _shutdown(self) -> None:
+        if self._poller is not None:  # stopped here, on its loop, before the loop stops
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
         for task in list(self._sending):
             task.cancel()
         await self._record()
