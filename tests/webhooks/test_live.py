@@ -8,13 +8,14 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from pinwarden.events import dispatcher
 from pinwarden.events.policy import DeliveryPolicy
 from pinwarden.server import build
 from pinwarden.service import auth
 from pinwarden.service.sandbox import seed_sandbox_devices
+from pinwarden.store.schema import webhook_outbox
 from pinwarden.store.store import Store
 from tests.support import Api, ServerThread, client
 from tests.webhooks.receiver import Receiver
@@ -109,7 +110,9 @@ def test_the_dispatchers_own_commits_do_not_wake_it(
     assert sender is not None
     steps: list[bool] = []
     step = sender._step
-    monkeypatch.setattr(sender, "_step", lambda now: (steps.append(True), step(now))[1])
+    monkeypatch.setattr(
+        sender, "_step", lambda *args, **kw: (steps.append(True), step(*args, **kw))[1]
+    )
 
     def commit() -> None:
         with live_api.runtime.deps.store.begin() as conn:
@@ -129,3 +132,26 @@ def test_the_dispatchers_own_commits_do_not_wake_it(
 
     assert steps_after(commit) == 1
     assert steps_after(lambda: dispatcher._as_dispatcher(commit)) == 0
+
+
+def test_with_no_webhook_the_outbox_is_still_cleared(live_api: Api) -> None:
+    """With no webhook enabled the dispatcher leaves the outbox to be cleared now and then
+    (a burst of creates costs it one read a step), but it does clear it."""
+    starts = datetime.now(UTC) + timedelta(days=60)
+    for pin in ("4821", "4822", "4823"):
+        live_api.ok(
+            "/access_codes/create",
+            device_id=live_api.devices["august"],
+            code=pin,
+            starts_at=starts.isoformat(),
+            ends_at=(starts + timedelta(days=2)).isoformat(),
+        )
+    store = live_api.runtime.deps.store
+    deadline = time.monotonic() + 20
+    while True:
+        with store.read() as conn:
+            queued = conn.execute(select(func.count()).select_from(webhook_outbox)).scalar_one()
+        if queued == 0:
+            break
+        assert time.monotonic() < deadline, f"{queued} outbox rows left"
+        time.sleep(0.1)

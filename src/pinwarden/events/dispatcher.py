@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -47,6 +48,8 @@ POLL_SECONDS = 0.25
 GATHER_SECONDS = 0.005
 # The shortest time from one step to the next while commits keep coming.
 STEP_SECONDS = 0.01
+# With no webhook enabled, how often the outbox is cleared.
+CLEAR_SECONDS = 1.0
 
 # Set on a thread while it does the dispatcher's own store work (`_as_dispatcher`).
 _own = threading.local()
@@ -88,7 +91,9 @@ class Dispatcher:
         self._done: list[Attempt] = []
         self._wake = asyncio.Event()  # bound to the loop when first awaited there
         self._poller: asyncio.Task[None] | None = None  # the embedded runtime's `_poll`
-        # When the last step that found new events began (on the loop's clock).
+        # When the outbox was last cleared with no webhook enabled (time.monotonic).
+        self._cleared_at = float("-inf")
+        # When the last step that found events in the outbox began (on the loop's clock).
         self._fanned_at = float("-inf")
         # Whether a commit's nudge is on its way to the loop (`_nudge`).
         self._nudged = False
@@ -182,7 +187,7 @@ class Dispatcher:
         loop = asyncio.get_running_loop()
         while True:
             try:
-                await self._step(self.clock.now())
+                await self._step(self.clock.now(), lazy=True)
             except Exception:
                 log.exception("webhook dispatch failed; trying again")
             with contextlib.suppress(TimeoutError):
@@ -195,13 +200,17 @@ class Dispatcher:
                 self._nudged = False
                 self._wake.clear()
 
-    async def _step(self, now: datetime) -> int:
-        """Record what finished, fan out new events, start what is due; returns how many."""
+    async def _step(self, now: datetime, lazy: bool = False) -> int:
+        """Record what finished, fan out new events, start what is due; returns how many.
+        `lazy` (the embedded runtime's polling): with no webhook enabled, the outbox is
+        cleared only now and then."""
         began = asyncio.get_running_loop().time()
         done, self._done = self._done, []
         room = self.policy.claimed - len(self._sending)
-        fanned, claimed = await asyncio.to_thread(_as_dispatcher, self._store_step, done, now, room)
-        if fanned:
+        events, claimed = await asyncio.to_thread(
+            _as_dispatcher, self._store_step, done, now, room, lazy
+        )
+        if events:
             self._fanned_at = began
         for one in claimed:
             task = asyncio.create_task(self._send(one))
@@ -210,19 +219,28 @@ class Dispatcher:
         return len(claimed)
 
     def _store_step(
-        self, done: list[Attempt], now: datetime, room: int
-    ) -> tuple[int, list[Claimed]]:
+        self, done: list[Attempt], now: datetime, room: int, lazy: bool
+    ) -> tuple[bool, list[Claimed]]:
         """A step's work in the store, in one trip off the loop: record the attempts that
         finished, fan out new events (until a batch comes back short: the outbox is empty
-        then), claim what is due. Returns (events fanned out, deliveries claimed)."""
+        then), claim what is due. Returns whether the outbox had events (fanned out, or left
+        for later), and the deliveries claimed."""
         if done:
             attempts.record(self.store, done, self.policy)
+        if not outbox.has_receivers(self.store):
+            # Nothing to deliver to (a disabled webhook's deliveries stop with it), and a
+            # webhook made later gets no event from before it: the outbox is only cleared,
+            # now and then, so a burst of creates costs one read per step.
+            clock = time.monotonic()
+            if lazy and clock < self._cleared_at + CLEAR_SECONDS:
+                return True, []
+            self._cleared_at = clock
         fanned = 0
         while taken := outbox.fan_out(self.store):
             fanned += taken
             if taken < outbox.FAN_OUT_BATCH:
                 break
-        return fanned, claims.claim(self.store, now, self.wall.now(), self.policy, room)
+        return fanned > 0, claims.claim(self.store, now, self.wall.now(), self.policy, room)
 
     async def _send(self, claimed: Claimed) -> Attempt:
         """One attempt, once its endpoint has room (claimed deliveries wait their turn)."""

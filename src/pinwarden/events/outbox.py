@@ -25,6 +25,18 @@ def new_delivery_id() -> str:
     return f"msg_{uuid4().hex}"
 
 
+def has_receivers(store: Store) -> bool:
+    """Whether any webhook is enabled (in any workspace): without one, an outbox row turns
+    into no delivery, and fanning out only clears the outbox."""
+    with store.read() as conn:
+        return (
+            conn.execute(
+                select(webhooks_table.c.webhook_id).where(webhooks_table.c.disabled_at.is_(None))
+            ).first()
+            is not None
+        )
+
+
 def fan_out(store: Store, limit: int = FAN_OUT_BATCH) -> int:
     """Turn up to `limit` outbox rows into deliveries; returns how many rows were taken."""
     with store.read() as conn:
