@@ -69,7 +69,8 @@ def plan(
     ctx.slow_since = _slow_since(ctx, codes)
     managed = [c for c in codes if c.is_managed]
     capacity = device.capabilities.slot_count - device.capabilities.reserved_slots
-    no_room = forecast(occupancies(ctx, codes), capacity)
+    # No more codes than slots: each finds room (the forecast could refuse none).
+    no_room = forecast(occupancies(ctx, codes), capacity) if len(codes) > capacity else set()
     explained: set[int] = set()
     for c in codes:
         if not c.is_managed:
