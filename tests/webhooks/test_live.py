@@ -118,7 +118,8 @@ def test_the_dispatchers_own_commits_do_not_wake_it(
         with live_api.runtime.deps.store.begin() as conn:
             conn.execute(text("SELECT 1"))
 
-    def steps_after(work: Callable[[], object]) -> int:
+    def steps_after(work: Callable[[], object], wait: float) -> int:
+        """Steps taken after `work`, waiting up to `wait` seconds for the first."""
         while True:  # until the start-up sweep's commits and the last short poll are over
             before = len(steps)
             time.sleep(0.5)
@@ -127,11 +128,14 @@ def test_the_dispatchers_own_commits_do_not_wake_it(
         thread = threading.Thread(target=work)
         thread.start()
         thread.join()
-        time.sleep(0.3)  # a nudge goes through the dispatcher's loop
+        deadline = time.monotonic() + wait
+        while len(steps) == before and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)  # and any step that follows it
         return len(steps) - before
 
-    assert steps_after(commit) == 1
-    assert steps_after(lambda: dispatcher._as_dispatcher(commit)) == 0
+    assert steps_after(commit, wait=10) == 1
+    assert steps_after(lambda: dispatcher._as_dispatcher(commit), wait=0.5) == 0
 
 
 def test_with_no_webhook_the_outbox_is_still_cleared(live_api: Api) -> None:
