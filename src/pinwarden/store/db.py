@@ -27,8 +27,6 @@ def sqlite_url(data_dir: Path) -> str:
 # How a writer opens a transaction on SQLite: it takes the write lock at once, so concurrent
 # writers queue on busy_timeout instead of failing when a read would have to become a write.
 SQLITE_BEGIN = "BEGIN IMMEDIATE"
-# How long a SQLite writer waits for the write lock before its transaction fails.
-BUSY_TIMEOUT_SECONDS = 30
 
 
 def _json_dumps(value: Any) -> str:
@@ -42,7 +40,7 @@ def open_engine(url: str, *, writer: bool = True, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS},
+            connect_args={"check_same_thread": False, "timeout": 30},
             **kwargs,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -75,7 +73,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # only an OS crash or power loss can take the last commits back.
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
+    cur.execute("PRAGMA busy_timeout=30000")
     cur.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
     cur.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     cur.close()

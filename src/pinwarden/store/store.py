@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,8 +17,7 @@ class Store:
 
     On SQLite, writers take the database lock at BEGIN (BEGIN IMMEDIATE) so concurrent writers
     queue instead of failing; readers use a second engine with plain deferred transactions, so
-    WAL lets them run beside a writer. The writers of one process queue on a lock of their
-    own first (`_writing`).
+    WAL lets them run beside a writer.
     """
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
@@ -31,11 +29,10 @@ class Store:
         else:
             self.read_engine = self.engine
         self._commit_hooks: list[Callable[[], None]] = []
-        self._write_lock = threading.RLock() if self.is_sqlite else None
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        with self._writing(), self.engine.begin() as conn:
+        with self.engine.begin() as conn:
             yield conn
         self._committed()
 
@@ -48,10 +45,7 @@ class Store:
     def raw_begin(self) -> Iterator[RawConnection]:
         """A write transaction on a driver connection (store/prepared.py), as `begin()` opens
         it (on SQLite with BEGIN IMMEDIATE) but without SQLAlchemy's per-transaction cost."""
-        with (
-            self._writing(),
-            raw_begin(self.engine, db.SQLITE_BEGIN if self.is_sqlite else None) as raw,
-        ):
+        with raw_begin(self.engine, db.SQLITE_BEGIN if self.is_sqlite else None) as raw:
             yield raw
         self._committed()
 
@@ -72,22 +66,6 @@ class Store:
     def _committed(self) -> None:
         for hook in self._commit_hooks:
             hook()
-
-    @contextmanager
-    def _writing(self) -> Iterator[None]:
-        """SQLite: the writers of this process take turns on a lock, which hands the turn
-        over the moment a transaction ends; SQLite's own busy handler, which they would queue
-        on otherwise, sleeps 1, 2, 5, 10... ms between tries. Other processes' writers still
-        queue on SQLite's lock; a wait here past SQLite's busy timeout goes on to it."""
-        if self._write_lock is None:
-            yield
-            return
-        got = self._write_lock.acquire(timeout=db.BUSY_TIMEOUT_SECONDS)
-        try:
-            yield
-        finally:
-            if got:
-                self._write_lock.release()
 
     def upgrade(self) -> None:
         db.upgrade(self.engine)
