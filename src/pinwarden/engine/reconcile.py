@@ -84,6 +84,10 @@ class Snapshot:
     rows: dict[str, StoredCode]  # the stored codes, to write only what a plan changes
     by_id: dict[str, CodeState]  # `codes` by access code id
 
+    def plan(self, observation: Observation | None, now: datetime) -> Plan:
+        """The planner's verdict on this lock as stored, seen as `observation` shows it."""
+        return plan(self.state, self.codes, self.writes, observation, now, self.policy)
+
 
 def backoff(policy: Policy, attempts: int, key: str) -> timedelta:
     """Exponential backoff with a ceiling and +-20 % jitter that is deterministic per key."""
@@ -233,9 +237,7 @@ class Engine:
                 active.update(self._snapshots(stale, observations))
             plans: dict[str, Plan] = {}
             for device_id, snap in active.items():
-                result = plan(
-                    snap.state, snap.codes, snap.writes, observations[device_id], now, snap.policy
-                )
+                result = snap.plan(observations[device_id], now)
                 wakes[device_id] = _due(result.next_wake_at, now)
                 plans[device_id] = result
             outdated = self._record_plans(active, plans, wakes, now)
@@ -281,9 +283,7 @@ class Engine:
         snaps = self._snapshots(list(confirmed), confirmed)
         plans: dict[str, Plan] = {}
         for device_id, snap in snaps.items():
-            result = plan(
-                snap.state, snap.codes, snap.writes, confirmed[device_id], now, snap.policy
-            )
+            result = snap.plan(confirmed[device_id], now)
             if _acts(result):
                 continue
             plans[device_id] = result
